@@ -1,0 +1,95 @@
+"""`mdp demo`: a demo registry with accounts, projects and files in IN.
+
+Idempotent: a second run creates nothing and prints the credentials saved by the
+first (in the state directory, readable by root only; demo accounts only).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from datetime import timedelta
+
+import onetimepass
+import typer
+
+from mdp import settings
+from mdp.cli.common import FixableError, console, registry
+
+DEMO_USERS = [
+    ("admin", "Platform Admin", "admin@igss.example", True),
+    ("alice", "Alice Schmit", "alice@liser.example", False),
+    ("bruno", "Bruno Ferreira", "bruno@liser.example", False),
+]
+
+
+def _write_atomic(path, text: str, mode: int = 0o644) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.chmod(mode)
+    tmp.replace(path)
+
+
+def _demo_files(in_dir) -> None:
+    """Small synthetic extracts with the seeds' variable names and codes."""
+    rng = random.Random(2018)
+    for month in ("201509", "201709"):
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["individual_IDnumber", "reference_period", "i_gender", "i_age", "i_citizenship",
+                         "i_residence_country"])
+        for pid in range(1, 201):
+            writer.writerow([pid, month, rng.choice([1, 2]), rng.randint(0, 9), rng.choice(range(7)),
+                             rng.choice(["LU", "LU", "LU", "FR", "BE", "DE"])])
+        _write_atomic(in_dir / f"situation_{month}.csv", out.getvalue())
+    _write_atomic(in_dir / "README.txt",
+                  "Synthetic demo extract. i_age: 0 <20, 1 20-24, ... 9 60+; "
+                  "i_citizenship: 0 LU 1 DE 2 BE 3 FR 4 PT 5 other EU-27 6 other.\n")
+
+
+def seed(code_for: str = typer.Option("", "--code", metavar="USER",
+                                     help="Only print the current TOTP code of a demo account.")):
+    """Create the demo accounts and projects (once) and print how to log in."""
+    s = settings.get()
+    creds_file = s.state_dir / "demo-credentials.json"
+    if code_for:
+        creds = json.loads(creds_file.read_text()) if creds_file.exists() else {}
+        if code_for not in creds:
+            raise FixableError(f"{code_for!r} is not a demo account (run `mdp demo` first)")
+        console.print(f"{onetimepass.get_totp(creds[code_for]['totp_secret']):06d}")
+        return
+    registry()
+    from django.contrib.auth import get_user_model
+
+    from mdp.registry import business_logic as bl
+    from mdp.registry import clock
+    from mdp.registry.models import Project
+
+    creds = json.loads(creds_file.read_text()) if creds_file.exists() else {}
+    User = get_user_model()
+    actor = "demo-seed"
+    for username, name, email, admin in DEMO_USERS:
+        if not User.objects.filter(username=username).exists():
+            _, password, secret = bl.create_account(actor, username=username, full_name=name, email=email, admin=admin)
+            creds[username] = {"password": password, "totp_secret": secret}
+            _write_atomic(creds_file, json.dumps(creds, indent=1), 0o600)
+    today = clock.today()
+    projects = [
+        ("MIGAPE", "Gender pension gap", today - timedelta(days=30), today + timedelta(days=365), ["alice", "bruno"]),
+        ("TEVA", "School-to-work transition of young people", today - timedelta(days=400), today - timedelta(days=35), ["alice"]),
+        ("WORKAGEING", "Measures for older workers", today + timedelta(days=20), today + timedelta(days=400), ["bruno"]),
+    ]
+    for acronym, title, start, end, members in projects:
+        if not Project.objects.filter(acronym=acronym).exists():
+            project = bl.create_project(actor, acronym=acronym, title=title, start=start, end=end)
+            for username in members:
+                bl.add_member(actor, project, bl.get_user(username))
+    _demo_files(bl.project_dir("migape") / "IN")
+    console.print(f"\n[bold]Demo accounts[/] (saved in {creds_file}):")
+    for username, *_ in DEMO_USERS:
+        c = creds.get(username, {})
+        console.print(f"  {username:6} password {c.get('password', '?'):18} TOTP secret {c.get('totp_secret', '?')}")
+    console.print("Log in at the address above with a code from an authenticator app holding the secret, "
+                  "or from [bold]mdp demo --code USER[/].")

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from mdp.portal import hub_login, views
+from mdp.portal.settings import PREFIX
+
+portal = (
+    [
+        path("", views.home, name="home"),
+        path("audit/", views.audit_log, name="audit"),
+        path("login", hub_login.start, name="login"),
+        path("oauth_callback", hub_login.callback, name="oauth_callback"),
+        path("logout", hub_login.sign_out, name="logout"),
+    ],
+    "portal",
+)
+
+admin.site.site_header = "Microdata Platform administration"
+admin.site.login = lambda request, extra_context=None: hub_login.start(request)  # sign in through the hub only
+
+urlpatterns = [
+    path(PREFIX.lstrip("/") + "admin/", admin.site.urls),
+    path(PREFIX.lstrip("/"), include(portal)),
+]

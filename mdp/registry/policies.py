@@ -1,0 +1,58 @@
+"""Who may open which desk, and when: checks that explain themselves.
+
+`check_can_open_desk` raises `DeskRefused` with a sentence for the user;
+`can_open_desk` is the same rule as a bool. The hub (spawn), the cut-off
+service, the home page and the tests all use these, so the rule lives once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth import get_user_model
+
+from mdp.registry.models import PROJECT_ID_RE, Project
+
+
+class DeskRefused(Exception):
+    """A desk may not open; str(exc) is the reason, fit to show the user."""
+
+
+def check_can_open_desk(username: str, project_id: str, today: date) -> Project:
+    if not PROJECT_ID_RE.match(project_id or ""):
+        raise DeskRefused(f"'{project_id}' is not a project id: desks are named after their project.")
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None or not user.is_active:
+        raise DeskRefused(f"The account '{username}' is disabled or unknown.")
+    project = Project.objects.filter(slug=project_id).first()
+    if project is None or not project.memberships.filter(user=user).exists():
+        # Same message for both: a non-member learns nothing about other projects.
+        raise DeskRefused(f"You are not a member of a project '{project_id}'.")
+    check_project_open(project, today)
+    return project
+
+
+def check_project_open(project: Project, today: date) -> None:
+    if project.ended_at is not None:
+        raise DeskRefused(f"Project {project.acronym} was ended on {project.ended_at:%Y-%m-%d}: its desks are closed.")
+    if today < project.start_date:
+        raise DeskRefused(f"Project {project.acronym} starts on {project.start_date:%Y-%m-%d}: its desk is not open yet.")
+    if today > project.end_date:
+        raise DeskRefused(f"Project {project.acronym} ended on {project.end_date:%Y-%m-%d}: its desks are closed.")
+
+
+def can_open_desk(username: str, project_id: str, today: date) -> bool:
+    try:
+        check_can_open_desk(username, project_id, today)
+    except DeskRefused:
+        return False
+    return True
+
+
+def is_project_open(project: Project, today: date) -> bool:
+    try:
+        check_project_open(project, today)
+    except DeskRefused:
+        return False
+    return True
