@@ -28,6 +28,9 @@ c.JupyterHub.hub_connect_url = f"http://{s.desk_gateway}:{s.hub_api_port}"
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{s.public_port + 1}"
 c.JupyterHub.db_url = s.hub_database_url
 c.JupyterHub.cookie_secret_file = str(s.hub_state_dir / "jupyterhub_cookie_secret")
+chp = settings.REPO_ROOT / ".tools" / "node_modules" / ".bin" / "configurable-http-proxy"
+if chp.exists():
+    c.ConfigurableHTTPProxy.command = [str(chp)]
 c.ConfigurableHTTPProxy.pid_file = str(s.hub_state_dir / "jupyterhub-proxy.pid")
 c.JupyterHub.template_paths = [str(Path(__file__).parent / "templates")]
 c.JupyterHub.template_vars = {"mdp_projects": projects_for}
@@ -50,6 +53,7 @@ c.ProjectDeskSpawner.image = current_desk_image(client)
 c.ProjectDeskSpawner.data_root = str(s.data_root)
 c.ProjectDeskSpawner.network_name = s.desk_network
 c.ProjectDeskSpawner.use_internal_ip = True
+c.ProjectDeskSpawner.dns = [s.desk_gateway]
 c.ProjectDeskSpawner.remove = True
 c.ProjectDeskSpawner.disable_user_config = True
 c.ProjectDeskSpawner.default_url = "/lab"

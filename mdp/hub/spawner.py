@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dockerspawner import DockerSpawner
-from jupyterhub.spawner import SpawnException
-from traitlets import Dict, Int, Unicode, default
+from tornado import web
+from traitlets import Dict, Int, List, Unicode, default
 
 from mdp.audit import trail
 from mdp.audit.enums import Action
@@ -39,6 +39,12 @@ class ProjectDeskSpawner(DockerSpawner):
         help="Writable scratch space on the otherwise read-only root filesystem (path: mount options).",
     )
 
+    dns = List(
+        config=True,
+        help="Upstream DNS servers for the desk. Set to the desk gateway, where the host firewall drops "
+        "port 53, so that no name outside the platform resolves.",
+    )
+
     @default("tmpfs")
     def _default_tmpfs(self):
         return {
@@ -59,22 +65,22 @@ class ProjectDeskSpawner(DockerSpawner):
             "pids_limit": pids_limit,
             "privileged": False,
             "init": False,  # the image's entrypoint is tini
+            "dns": list(self.dns),
         }
 
-    async def start(self, image=None, extra_create_kwargs=None, extra_host_config=None):
+    async def start(self):
         username, project_id = self.user.name, self.name
         try:
             project = await registry_access.call(_check, username, project_id)
         except policies.DeskRefused as refusal:
             await registry_access.call(trail.record, username, Action.DESK_REFUSED, project_id[:32], reason=str(refusal))
-            raise SpawnException(str(refusal), reason="policy", status_code=403) from None
+            raise web.HTTPError(403, "%s", str(refusal)) from None
         root = Path(self.data_root) / project.slug
         missing = [name for name in DESK_MOUNTS if not (root / name).is_dir()]
         if missing:
-            raise SpawnException(
-                f"The data folders of project {project.acronym} are missing ({', '.join(missing)} under {root}). "
-                "An admin must restore them before the desk can open.",
-                reason="data", status_code=503,
+            raise web.HTTPError(
+                503, "%s", f"The data folders of project {project.acronym} are missing ({', '.join(missing)} "
+                f"under {root}). An admin must restore them before the desk can open.",
             )
         self.volumes = {str(root / name): {"bind": f"{self.mount_point}/{name}", "mode": mode}
                         for name, mode in DESK_MOUNTS.items()}
@@ -82,8 +88,7 @@ class ProjectDeskSpawner(DockerSpawner):
         self.cpu_limit = float(project.cpu_limit)
         self.extra_host_config = self.hardened_host_config(project.pids_limit)
         self.extra_create_kwargs = {"user": f"{self.desk_uid}:{self.desk_uid}", "working_dir": self.mount_point}
-        result = await super().start(image=image, extra_create_kwargs=extra_create_kwargs,
-                                     extra_host_config=extra_host_config)
+        result = await super().start()
         await registry_access.call(trail.record, username, Action.DESK_STARTED, project.slug,
                                    container=self.container_name, image=self.image)
         return result

@@ -1,7 +1,7 @@
 """Single sign-on through the hub: the portal is a JupyterHub OAuth client.
 
 The hub has already checked password and TOTP; the portal asks it who the user
-is (OAuth 2 authorization code with PKCE), then logs that person in as the
+is (OAuth 2 authorization code; the state is bound to the browser's session), then logs that person in as the
 registry's Django user of the same name. Admin rights come from the registry,
 never from the hub. A disabled account (`is_active=False`) loses its portal
 session at its next request: Django's auth refuses inactive users.
@@ -36,12 +36,11 @@ def start(request):
     next_url = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts=None):
         next_url = ""
-    verifier, challenge, method = auth.generate_pkce_code_challenge()
     state = secrets.token_urlsafe(24)
-    request.session[_STATE_KEY] = {"state": state, "verifier": verifier, "next": next_url}
+    request.session[_STATE_KEY] = {"state": state, "next": next_url}
     query = urlencode({
         "client_id": auth.oauth_client_id, "redirect_uri": auth.oauth_redirect_uri, "response_type": "code",
-        "state": state, "code_challenge": challenge, "code_challenge_method": method,
+        "state": state,
     })
     return HttpResponseRedirect(f"{auth.oauth_authorization_url}?{query}")
 
@@ -52,7 +51,7 @@ def callback(request):
     if not pending or request.GET.get("state") != pending["state"] or not request.GET.get("code"):
         raise PermissionDenied("This sign-in link is stale or forged. Open the portal again to sign in.")
     auth = hub_auth()
-    token = auth.token_for_code(request.GET["code"], code_verifier=pending["verifier"])
+    token = auth.token_for_code(request.GET["code"])
     model = auth.user_for_token(token, use_cache=False)
     if not model or model.get("kind") != "user":
         raise PermissionDenied("The hub did not confirm who you are.")

@@ -90,7 +90,6 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = PREFIX + "static/"
-STATIC_ROOT = _S.state_dir / "portal-static"
 WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step
 SESSION_COOKIE_NAME = "mdp-portal-session"
 SESSION_COOKIE_PATH = PREFIX
@@ -101,6 +100,7 @@ LOGIN_URL = PREFIX + "login"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGGING = {
     "version": 1,
+    "disable_existing_loggers": False,  # the hub imports Django: keep its loggers
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"mdp": {"level": "INFO"}},
