@@ -51,6 +51,8 @@ def test_refusals_say_why(project):
         policies.check_can_open_desk("carol", "migape", date(2026, 3, 1))
     with pytest.raises(policies.DeskRefused, match="not a member"):
         policies.check_can_open_desk("alice", "nosuchproject", date(2026, 3, 1))
+    with pytest.raises(policies.DeskRefused, match="no personal desk"):
+        policies.check_can_open_desk("alice", "", date(2026, 3, 1))
     with pytest.raises(policies.DeskRefused, match="not a project id"):
         policies.check_can_open_desk("alice", "../migape", date(2026, 3, 1))
 

@@ -35,6 +35,8 @@ c.ConfigurableHTTPProxy.pid_file = str(s.hub_state_dir / "jupyterhub-proxy.pid")
 c.JupyterHub.template_paths = [str(Path(__file__).parent / "templates")]
 c.JupyterHub.template_vars = {"mdp_projects": projects_for}
 c.JupyterHub.cleanup_servers = True  # desks do not outlive the hub
+c.JupyterHub.redirect_to_server = False  # after login, the home page with the user's projects
+c.JupyterHub.default_url = "/hub/home"
 
 # --- login -------------------------------------------------------------------
 c.JupyterHub.authenticator_class = "mdp.hub.authenticator.MDPAuthenticator"

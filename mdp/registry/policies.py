@@ -19,7 +19,9 @@ class DeskRefused(Exception):
 
 
 def check_can_open_desk(username: str, project_id: str, today: date) -> Project:
-    if not PROJECT_ID_RE.match(project_id or ""):
+    if not project_id:
+        raise DeskRefused("There is no personal desk: start the desk of one of your projects from the home page.")
+    if not PROJECT_ID_RE.match(project_id):
         raise DeskRefused(f"'{project_id}' is not a project id: desks are named after their project.")
     User = get_user_model()
     user = User.objects.filter(username=username).first()
