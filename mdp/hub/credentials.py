@@ -26,11 +26,14 @@ class CredentialsError(PlatformError):
 
 def _session():
     url = settings.get().hub_database_url
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    # Creates JupyterHub's tables (and users_info, registered on the same Base)
-    # and stamps the schema version, exactly as the hub does on first start.
-    return orm.new_session_factory(url)()
+    try:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # Creates JupyterHub's tables (and users_info, registered on the same Base)
+        # and stamps the schema version, exactly as the hub does on first start.
+        return orm.new_session_factory(url)()
+    except (OSError, SQLAlchemyError) as exc:
+        raise CredentialsError(f"cannot open the hub's login database {url}: {exc.__class__.__name__}") from None
 
 
 def create_login(username: str, password: str, email: str = "") -> str:
