@@ -98,7 +98,7 @@ class HubSession:
     def login(self, code: str | None = None) -> requests.Response:
         creds = self.p.creds[self.username]
         self.http.get(f"{self.p.base}/hub/login")
-        code = code or f"{onetimepass.get_totp(creds['totp_secret']):06d}"
+        code = code or totp(creds["totp_secret"])
         return self.http.post(f"{self.p.base}/hub/login", allow_redirects=False, data={
             "username": self.username, "password": creds["password"], "2fa": code,
             "_xsrf": self.http.cookies.get("_xsrf", path="/hub/")})
@@ -115,6 +115,8 @@ class HubSession:
         return (resp.json().get("servers") or {}).get(project) if resp.ok else None
 
     def start_desk(self, project: str, timeout: float = 150) -> None:
+        if (self.server(project) or {}).get("ready"):
+            return
         resp = self.spawn(project)
         assert resp.status_code in (201, 202), f"spawn {project}: {resp.status_code} {resp.text}"
         wait_for(lambda: (self.server(project) or {}).get("ready"), timeout, f"desk {project} to be ready")
@@ -148,6 +150,14 @@ def make_platform() -> Platform:
 
 
 def totp(secret: str) -> str:
+    """The current TOTP code, taken early enough in its 30 s step to still be valid when submitted.
+
+    NativeAuthenticator accepts only the current step (no drift window), so a code
+    read in the last seconds of a step may have expired by the time the form posts.
+    """
+    into_step = time.time() % 30
+    if into_step > 24:
+        time.sleep(30 - into_step + 0.2)
     return f"{onetimepass.get_totp(secret):06d}"
 
 

@@ -46,6 +46,9 @@ def test_login_with_totp_lists_projects_and_opens_jupyterlab(platform, browser):
     expect(page.get_by_text("IN", exact=True).first).to_be_visible(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "jupyterlab.png"))
     page.close()
+    stop = platform.session("bruno")
+    stop.login()
+    assert stop.api("DELETE", "/users/bruno/servers/open1").status_code in (202, 204)
 
 
 def test_portal_single_sign_on_and_admin_audit(platform, browser):

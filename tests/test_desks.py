@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-
+from datetime import date, timedelta
 
 import docker
 import pytest
@@ -12,8 +12,6 @@ import pytest
 from tests.harness import desk_container, run_in_desk, wait_for
 
 pytestmark = pytest.mark.docker
-
-
 
 
 @pytest.fixture(scope="module")
@@ -207,6 +205,9 @@ def test_ending_a_project_cuts_off_its_running_desk(platform, alice):
 
     wait_for(gone, 30, "the cut-off service to remove the desk")
     assert alice.server("cutme") is None
+    # The browser session that had the desk open no longer reaches it.
+    resp = alice.http.get(f"{platform.base}/user/alice/cutme/api/contents", allow_redirects=False)
+    assert resp.status_code != 200
     resp = alice.spawn("cutme")
     assert resp.status_code == 403 and "was ended" in resp.json()["message"]
     audit = platform.mdp("audit", "tail", "--project", "cutme", "-n", "50").stdout
@@ -236,3 +237,14 @@ def test_wrong_second_factor_is_refused_and_audited(platform):
 def test_audit_chain_intact_after_the_run(platform):
     out = platform.mdp("audit", "verify").stdout
     assert "intact" in out
+
+
+def test_end_date_moved_to_the_past_cuts_off(platform, alice):
+    alice.start_desk("short")
+    yesterday = (date.today() - timedelta(days=2)).isoformat()
+    platform.mdp("project", "set-end", "short", yesterday)
+    client = docker.from_env()
+    wait_for(lambda: not client.containers.list(all=True, filters={"name": "mdp-desk-short-alice"}), 30,
+             "the cut-off service to remove the desk")
+    resp = alice.spawn("short")
+    assert resp.status_code == 403 and "ended on" in resp.json()["message"]
