@@ -61,18 +61,18 @@ class ProjectAdmin(admin.ModelAdmin):
             obj.pk, obj.slug = created.pk, created.slug
 
     def save_formset(self, request, form, formset, change):
-        """Membership changes, one audited call each."""
+        """Membership changes, one audited call each (Django's change message reads the lists)."""
         actor, project = request.user.username, form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
-            if not inline_form.has_changed() and not inline_form in formset.deleted_forms:
-                continue
             member = inline_form.instance
             try:
                 if inline_form in formset.deleted_forms:
                     if member.pk:
                         bl.remove_member(actor, project, member.user)
-                elif member.pk is None:
-                    bl.add_member(actor, project, inline_form.cleaned_data["user"])
+                        formset.deleted_objects.append(member)
+                elif member.pk is None and inline_form.has_changed():
+                    formset.new_objects.append(bl.add_member(actor, project, inline_form.cleaned_data["user"]))
             except bl.RegistryError as exc:
                 messages.error(request, str(exc))
 
