@@ -132,4 +132,17 @@ def build_desk(client: docker.DockerClient | None = None, log=print) -> str:
              "-t", tag, "-t", f"{DESK_REPO}:latest", str(ctx)],
             "build the desk image",
         )
+    _remove_stale_desks(client, keep=tag)
     return tag
+
+
+def _remove_stale_desks(client: docker.DockerClient, keep: str) -> None:
+    """Desk images of earlier sources take a gigabyte or more each: drop those no container uses."""
+    for image in client.images.list(name=DESK_REPO):
+        if keep in image.tags:
+            continue
+        for stale in image.tags:
+            try:
+                client.images.remove(stale)
+            except DockerException:
+                pass  # still used by a container: kept until the next build
