@@ -89,17 +89,24 @@ def ensure_base(client: docker.DockerClient, log=print) -> str:
     return LOCAL_BASE
 
 
-def desk_context() -> Path:
-    return settings.get().images_dir / "desk"
+def desk_inputs() -> dict[str, Path]:
+    """What goes into the desk's build context: its folder and the desk's own extensions."""
+    root = settings.REPO_ROOT
+    return {"desk": settings.get().images_dir / "desk", "desk_lockdown": root / "extensions" / "desk_lockdown"}
+
+
+def _files(folder: Path):
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                  and ".egg-info" not in str(p))
 
 
 def desk_tag(base_id: str) -> str:
-    """The desk image's tag: a hash of the build context and of the base image."""
+    """The desk image's tag: a hash of the build inputs and of the base image."""
     digest = hashlib.sha256(base_id.encode())
-    ctx = desk_context()
-    for path in sorted(p for p in ctx.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(ctx)).encode())
-        digest.update(path.read_bytes())
+    for name, folder in desk_inputs().items():
+        for path in _files(folder):
+            digest.update(f"{name}/{path.relative_to(folder)}".encode())
+            digest.update(path.read_bytes())
     return f"{DESK_REPO}:{digest.hexdigest()[:12]}"
 
 
@@ -123,8 +130,11 @@ def build_desk(client: docker.DockerClient | None = None, log=print) -> str:
         log(f"{tag} is up to date.")
         return tag
     with tempfile.TemporaryDirectory(prefix="mdp-desk-build-") as tmp:
+        inputs = desk_inputs()
         ctx = Path(tmp) / "desk"
-        shutil.copytree(desk_context(), ctx)
+        shutil.copytree(inputs.pop("desk"), ctx)
+        for name, folder in inputs.items():
+            shutil.copytree(folder, ctx / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         ca = ctx / "build-ca.crt"
         ca.write_bytes(HOST_CA_BUNDLE.read_bytes() if HOST_CA_BUNDLE.exists() else b"")
         _run(

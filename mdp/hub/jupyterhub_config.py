@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from mdp import settings
+from mdp import desk_policy, settings
 from mdp.hub import cutoff, network
 from mdp.hub.home import projects_for
 from mdp.images import current_desk_image, docker_client
@@ -56,6 +56,7 @@ c.ProjectDeskSpawner.data_root = str(s.data_root)
 c.ProjectDeskSpawner.network_name = s.desk_network
 c.ProjectDeskSpawner.use_internal_ip = True
 c.ProjectDeskSpawner.dns = [s.desk_gateway]
+c.ProjectDeskSpawner.desk_policy = desk_policy.load(s.policies_dir / "desk.yaml")
 c.ProjectDeskSpawner.remove = True
 c.ProjectDeskSpawner.disable_user_config = True
 c.ProjectDeskSpawner.default_url = "/lab"

@@ -16,6 +16,7 @@ from dockerspawner import DockerSpawner
 from tornado import web
 from traitlets import Dict, Int, List, Unicode, default
 
+from mdp import desk_policy
 from mdp.audit import trail
 from mdp.audit.enums import Action
 from mdp.hub import registry_access
@@ -37,6 +38,11 @@ class ProjectDeskSpawner(DockerSpawner):
     tmpfs = Dict(
         config=True,
         help="Writable scratch space on the otherwise read-only root filesystem (path: mount options).",
+    )
+
+    desk_policy = Dict(
+        config=True,
+        help="The browser lockdown of every desk, as loaded from policies/desk.yaml (mdp.desk_policy).",
     )
 
     dns = List(
@@ -88,6 +94,7 @@ class ProjectDeskSpawner(DockerSpawner):
         self.cpu_limit = float(project.cpu_limit)
         self.extra_host_config = self.hardened_host_config(project.pids_limit)
         self.extra_create_kwargs = {"user": f"{self.desk_uid}:{self.desk_uid}", "working_dir": self.mount_point}
+        self.environment = {**self.environment, "MDP_DESK_POLICY": desk_policy.as_env(self.desk_policy)}
         result = await super().start()
         await registry_access.call(trail.record, username, Action.DESK_STARTED, project.slug,
                                    container=self.container_name, image=self.image)

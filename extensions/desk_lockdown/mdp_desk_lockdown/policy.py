@@ -1,0 +1,30 @@
+"""The desk's lockdown policy, as the spawner passed it (JSON in MDP_DESK_POLICY).
+
+Missing or unreadable policy means the safe defaults: nothing is loosened by
+accident. The hub validates policies/desk.yaml before it ever gets here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DeskPolicy:
+    text_max_bytes: int = 100_000
+    notebook_max_bytes: int = 10_000_000
+    image_max_bytes: int = 5_000_000
+    terminals: bool = False
+    paste_in: bool = True
+
+
+def load_policy() -> DeskPolicy:
+    raw = os.environ.get("MDP_DESK_POLICY", "")
+    try:
+        data = json.loads(raw) if raw else {}
+        known = {k: v for k, v in data.items() if k in DeskPolicy.__dataclass_fields__}
+        return DeskPolicy(**known)
+    except (ValueError, TypeError):
+        return DeskPolicy()

@@ -1,0 +1,133 @@
+"""The desk's server refuses the browser's ways out, through the hub's proxy with a real session."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from tests.harness import desk_container, run_in_desk
+
+pytestmark = pytest.mark.docker
+
+MAKE_FILES = """
+import pandas as pd, shutil, json
+import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+df = pd.DataFrame({"individual_IDnumber": range(50), "i_age": [i % 10 for i in range(50)]})
+df.to_stata("/project/WORK/panel.dta", write_index=False)
+shutil.copy("/project/WORK/panel.dta", "/project/WORK/renamed.txt")
+open("/project/WORK/big.csv", "w").write("a,b\\n" + "1,2\\n" * 60000)
+open("/project/WORK/small.txt", "w").write("hello from the desk\\n")
+plt.plot([1, 2, 3]); plt.savefig("/project/WORK/plot.png")
+nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+json.dump(nb, open("/project/WORK/nb.ipynb", "w"))
+"""
+
+
+@pytest.fixture(scope="module")
+def desk(platform):
+    """erik's desk, and an HTTP session that reached it the way a browser does (hub OAuth)."""
+    s = platform.session("erik")
+    assert s.login().status_code == 302
+    s.start_desk("open1")
+    code, out = run_in_desk(desk_container("erik", "open1"), MAKE_FILES)
+    assert code == 0, out
+    root = f"{platform.base}/user/erik/open1"
+    lab = s.http.get(f"{root}/lab")
+    assert lab.status_code == 200, lab.text[:500]
+    xsrf = s.http.cookies.get("_xsrf", path="/user/erik/open1/")
+    yield s.http, root, {"X-XSRFToken": xsrf}, lab.text
+    s.api("DELETE", "/users/erik/servers/open1")
+
+
+@pytest.mark.parametrize("path", [
+    "/files/WORK/small.txt",
+    "/files/WORK/small.txt?download=1",
+    "/view/WORK/plot.png",
+    "/nbconvert/html/WORK/nb.ipynb",
+    "/nbconvert/html/WORK/nb.ipynb?download=true",
+    "/api/nbconvert",
+    "/api/contents/WORK/small.txt?download=1",
+])
+def test_download_view_and_export_endpoints_are_refused(desk, path):
+    http, root, _, _ = desk
+    resp = http.get(root + path, allow_redirects=False)
+    assert resp.status_code == 403, (path, resp.status_code, resp.text[:300])
+    assert "closed on this desk" in resp.json()["message"]
+
+
+@pytest.mark.parametrize("path, why", [
+    ("WORK/panel.dta", "is a data file"),
+    ("WORK/renamed.txt", "is a data file"),  # a .dta under another name: the bytes decide
+    ("WORK/big.csv", "above the desk's limit"),
+    ("IN/extract.csv?format=base64&type=file", "cannot be read as raw bytes"),
+])
+def test_data_files_are_not_handed_to_the_browser(desk, path, why):
+    http, root, _, _ = desk
+    resp = http.get(f"{root}/api/contents/{path}")
+    assert resp.status_code == 403 and why in resp.json()["message"], resp.text[:300]
+
+
+def test_notebooks_text_images_and_listings_still_open(desk):
+    http, root, _, _ = desk
+    assert "hello from the desk" in http.get(f"{root}/api/contents/WORK/small.txt").json()["content"]
+    assert http.get(f"{root}/api/contents/WORK/nb.ipynb?type=notebook").json()["content"]["nbformat"] == 4
+    png = http.get(f"{root}/api/contents/WORK/plot.png?type=file&format=base64").json()
+    assert base64.b64decode(png["content"]).startswith(b"\x89PNG")
+    listing = http.get(f"{root}/api/contents/WORK").json()
+    assert {"panel.dta", "big.csv"} <= {f["name"] for f in listing["content"]}
+    assert http.get(f"{root}/api/contents/WORK/panel.dta?content=0").status_code == 200
+
+
+def test_saves_work_and_uploads_are_refused(desk):
+    http, root, headers, _ = desk
+    nb = {"type": "notebook", "content": {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}}
+    assert http.put(f"{root}/api/contents/WORK/saved.ipynb", json=nb, headers=headers).status_code in (200, 201)
+    text = {"type": "file", "format": "text", "content": "print('hi')\n"}
+    assert http.put(f"{root}/api/contents/WORK/script.py", json=text, headers=headers).status_code in (200, 201)
+    upload = {"type": "file", "format": "base64", "content": base64.b64encode(b"a,b\n1,2\n").decode()}
+    resp = http.put(f"{root}/api/contents/WORK/uploaded.csv", json=upload, headers=headers)
+    assert resp.status_code == 403 and "Uploading files" in resp.json()["message"]
+    chunked = {**upload, "chunk": 1}
+    assert http.put(f"{root}/api/contents/WORK/chunk.csv", json=chunked, headers=headers).status_code == 403
+    listing = {f["name"] for f in http.get(f"{root}/api/contents/WORK").json()["content"]}
+    assert "uploaded.csv" not in listing and "chunk.csv" not in listing
+
+
+def test_terminals_are_off(desk):
+    http, root, headers, _ = desk
+    assert http.post(f"{root}/api/terminals", headers=headers).status_code in (403, 404)
+
+
+def _page_config(html: str) -> dict:
+    start = html.index('id="jupyter-config-data"')
+    body = html[html.index(">", start) + 1: html.index("</script>", start)]
+    return json.loads(body)
+
+
+def test_lab_plugins_are_disabled_and_user_overrides_change_nothing(platform, desk):
+    http, root, _, html = desk
+    disabled = _page_config(html)["disabledExtensions"]
+    for plugin in ("@jupyterlab/docmanager-extension:download", "@jupyterlab/filebrowser-extension:download",
+                   "@jupyterlab/notebook-extension:export", "@jupyterlab/apputils-extension:print",
+                   "@jupyterlab/filebrowser-extension:open-browser-tab"):
+        assert plugin in disabled
+    # The researcher tries to switch it all back on from inside the desk, then reloads.
+    code, out = run_in_desk(desk_container("erik", "open1"), """
+import os, json
+for d in ("~/.jupyter/labconfig", "~/.local/etc/jupyter/labconfig", "/project/WORK/.jupyter/labconfig"):
+    d = os.path.expanduser(d); os.makedirs(d, exist_ok=True)
+    json.dump({"disabledExtensions": {}, "lockedExtensions": {}}, open(d + "/page_config.json", "w"))
+open(os.path.expanduser("~/.jupyter/jupyter_server_config.py"), "w").write(
+    "c.ServerApp.jpserver_extensions = {'mdp_desk_lockdown': False}\\n")
+print(os.environ.get("PYTHONNOUSERSITE"), os.environ.get("JUPYTER_CONFIG_DIR"))
+try:
+    open("/etc/jupyter/labconfig/page_config.json", "w")
+except OSError as e:
+    print("ETC", type(e).__name__)
+""")
+    assert code == 0 and "1 /etc/jupyter" in out and "ETC" in out, out
+    again = _page_config(http.get(f"{root}/lab").text)["disabledExtensions"]
+    assert again == disabled
+    assert http.get(f"{root}/files/WORK/small.txt").status_code == 403
