@@ -92,11 +92,13 @@ def ensure_base(client: docker.DockerClient, log=print) -> str:
 def desk_inputs() -> dict[str, Path]:
     """What goes into the desk's build context: its folder and the desk's own extensions."""
     root = settings.REPO_ROOT
-    return {"desk": settings.get().images_dir / "desk", "desk_lockdown": root / "extensions" / "desk_lockdown"}
+    return {"desk": settings.get().images_dir / "desk", "desk_lockdown": root / "extensions" / "desk_lockdown",
+            "copy_guard": root / "extensions" / "copy_guard"}
 
 
 def _files(folder: Path):
-    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    skip = {"__pycache__", "node_modules", "labextension"}
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not skip & set(p.parts)
                   and ".egg-info" not in str(p))
 
 
@@ -134,7 +136,7 @@ def build_desk(client: docker.DockerClient | None = None, log=print) -> str:
         ctx = Path(tmp) / "desk"
         shutil.copytree(inputs.pop("desk"), ctx)
         for name, folder in inputs.items():
-            shutil.copytree(folder, ctx / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+            shutil.copytree(folder, ctx / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "node_modules", "labextension"))
         ca = ctx / "build-ca.crt"
         ca.write_bytes(HOST_CA_BUNDLE.read_bytes() if HOST_CA_BUNDLE.exists() else b"")
         _run(

@@ -14,9 +14,13 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
+    from jupyter_server.utils import url_path_join
+
     from mdp_desk_lockdown.handlers import install_blocks
     from mdp_desk_lockdown.policy import load_policy
+    from mdp_desk_lockdown.policy_handler import PolicyHandler
 
     policy = load_policy()
     install_blocks(serverapp.web_app, serverapp.base_url)
+    serverapp.web_app.add_handlers(".*$", [(url_path_join(serverapp.base_url, "mdp-desk/policy"), PolicyHandler)])
     serverapp.log.info("mdp desk lockdown active: %s", policy)
