@@ -140,7 +140,7 @@ def build_desk(client: docker.DockerClient | None = None, log=print) -> str:
         ca = ctx / "build-ca.crt"
         ca.write_bytes(HOST_CA_BUNDLE.read_bytes() if HOST_CA_BUNDLE.exists() else b"")
         _run(
-            ["docker", "build", "--network", "host", "--build-arg", f"BASE_IMAGE={base}",
+            ["docker", "build", "--force-rm", "--network", "host", "--build-arg", f"BASE_IMAGE={base}",
              "-t", tag, "-t", f"{DESK_REPO}:latest", str(ctx)],
             "build the desk image",
         )

@@ -22,7 +22,7 @@ def platform():
     from tests.harness import make_platform
 
     p = make_platform()
-    for user in ("alice", "bruno", "carol", "dora", "erik"):
+    for user in ("alice", "bruno", "carol", "dora", "erik", "gina"):
         p.add_user(user)
     p.add_user("admin", "--admin")
     p.mdp("project", "create", "OPEN1", "--title", "Open project", "--start", _day(-10), "--end", _day(100), "--mem", "1024")
@@ -31,7 +31,7 @@ def platform():
     p.mdp("project", "create", "ENDED", "--title", "Over", "--start", _day(-100), "--end", _day(-1))
     p.mdp("project", "create", "CUTME", "--title", "Ended during the test", "--start", _day(-10), "--end", _day(100))
     p.mdp("project", "create", "SHORT", "--title", "End date moved to the past", "--start", _day(-10), "--end", _day(100))
-    for project, users in {"open1": ["alice", "bruno", "dora", "erik"], "other": ["carol"], "future": ["alice"],
+    for project, users in {"open1": ["alice", "bruno", "dora", "erik", "gina"], "other": ["carol"], "future": ["alice"],
                            "ended": ["alice"], "cutme": ["alice"], "short": ["alice"]}.items():
         for user in users:
             p.mdp("project", "add-member", project, user)

@@ -24,15 +24,20 @@ def browser():
         b.close()
 
 
-def test_login_with_totp_lists_projects_and_opens_jupyterlab(platform, browser):
-    ARTIFACTS.mkdir(exist_ok=True)
-    creds = platform.creds["bruno"]
-    page = browser.new_page()
-    page.goto(f"{platform.base}/hub/login")
-    page.fill("input[name=username]", "bruno")
+def log_in(page, platform, username: str) -> None:
+    """Fill the hub's login form as a person would (the page must show it)."""
+    creds = platform.creds[username]
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", creds["password"])
     page.fill("input[name='2fa']", totp(creds["totp_secret"]))
     page.click("input[type=submit], button[type=submit]")
+
+
+def test_login_with_totp_lists_projects_and_opens_jupyterlab(platform, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page()
+    page.goto(f"{platform.base}/hub/login")
+    log_in(page, platform, "bruno")
     table = page.locator("#mdp-projects")
     expect(table).to_be_visible()
     # bruno is in OPEN1 only: no other project appears, and its row has a Start button.
@@ -53,13 +58,9 @@ def test_login_with_totp_lists_projects_and_opens_jupyterlab(platform, browser):
 
 def test_portal_single_sign_on_and_admin_audit(platform, browser):
     """An admin signs in once at the hub and reads the audit trail in the portal."""
-    creds = platform.creds["admin"]
     page = browser.new_page()
     page.goto(f"{platform.base}/services/portal/audit/")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", creds["password"])
-    page.fill("input[name='2fa']", totp(creds["totp_secret"]))
-    page.click("input[type=submit], button[type=submit]")
+    log_in(page, platform, "admin")
     expect(page.locator("h1")).to_have_text("Audit trail", timeout=30_000)
     expect(page.locator(".ok")).to_contain_text("intact")
     expect(page.locator("table")).to_contain_text("desk_started".replace("_", " "))

@@ -23,6 +23,10 @@ c.LabApp.news_url = None
 c.ServerApp.jpserver_extensions = {"mdp_desk_lockdown": True, "jupyter_lsp": False}
 c.ServerApp.contents_manager_class = "mdp_desk_lockdown.contents.LockedContentsManager"
 c.ServerApp.terminals_enabled = bool(policy.get("terminals", False))
+# JupyterLab's settings are the site's (images/desk/overrides.json): user settings
+# live in a read-only folder, so no one re-enables uploads or disabled plugins.
+c.LabServerApp.user_settings_dir = "/etc/jupyter/lab/user-settings"
+c.LabServerApp.workspaces_dir = "/home/researcher/.jupyter/lab/workspaces"  # layouts: the temporary home
 
 # Kernel output is rate-limited so that printing a data file to the screen is impractical.
 c.ZMQChannelsWebsocketConnection.iopub_data_rate_limit = float(output.get("data_rate_limit_bytes_per_s", 100_000))
