@@ -122,6 +122,16 @@ class HubSession:
         wait_for(lambda: (self.server(project) or {}).get("ready"), timeout, f"desk {project} to be ready")
 
 
+def open_desk(session: HubSession, project: str) -> tuple[requests.Session, str, dict, str]:
+    """Start a desk and reach it as a browser does (hub OAuth): (http, desk URL, xsrf headers, lab page)."""
+    session.start_desk(project)
+    root = f"{session.p.base}/user/{session.username}/{project}"
+    lab = session.http.get(f"{root}/lab")
+    assert lab.status_code == 200, lab.text[:500]
+    xsrf = session.http.cookies.get("_xsrf", path=f"/user/{session.username}/{project}/")
+    return session.http, root, {"X-XSRFToken": xsrf}, lab.text
+
+
 def desk_container(username: str, project: str):
     return docker.from_env().containers.get(f"mdp-desk-{project}-{username}")
 

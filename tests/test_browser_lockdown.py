@@ -126,3 +126,14 @@ def test_copying_output_leaves_the_clipboard_unchanged(platform, lab):
     outside.bring_to_front()
     assert outside.evaluate("() => navigator.clipboard.readText()") == "clipboard-before"
     outside.close()
+
+
+def test_kernel_output_is_rate_limited(lab):
+    """Printing megabytes to the screen hits the desk's output rate limit (policies/desk.yaml)."""
+    _, page = lab
+    page.bring_to_front()
+    cell = page.locator(".jp-Notebook .jp-Cell .cm-content").last
+    cell.click()
+    page.keyboard.type("print('x' * 3_000_000)")
+    page.keyboard.press("Shift+Enter")
+    expect(page.get_by_text("IOPub data rate exceeded").first).to_be_visible(timeout=60_000)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.harness import desk_container, run_in_desk
+from tests.harness import desk_container, open_desk, run_in_desk
 
 pytestmark = pytest.mark.docker
 
@@ -30,14 +30,10 @@ def desk(platform):
     """erik's desk, and an HTTP session that reached it the way a browser does (hub OAuth)."""
     s = platform.session("erik")
     assert s.login().status_code == 302
-    s.start_desk("open1")
+    opened = open_desk(s, "open1")
     code, out = run_in_desk(desk_container("erik", "open1"), MAKE_FILES)
     assert code == 0, out
-    root = f"{platform.base}/user/erik/open1"
-    lab = s.http.get(f"{root}/lab")
-    assert lab.status_code == 200, lab.text[:500]
-    xsrf = s.http.cookies.get("_xsrf", path="/user/erik/open1/")
-    yield s.http, root, {"X-XSRFToken": xsrf}, lab.text
+    yield opened
     s.api("DELETE", "/users/erik/servers/open1")
 
 
@@ -98,6 +94,17 @@ def test_saves_work_and_uploads_are_refused(desk):
 def test_terminals_are_off(desk):
     http, root, headers, _ = desk
     assert http.post(f"{root}/api/terminals", headers=headers).status_code in (403, 404)
+
+
+def test_a_project_policy_may_allow_terminals(platform):
+    s = platform.session("erik")
+    assert s.login().status_code == 302
+    http, root, headers, _ = open_desk(s, "terms")
+    try:
+        resp = http.post(f"{root}/api/terminals", headers=headers)
+        assert resp.status_code == 200 and resp.json()["name"]
+    finally:
+        s.api("DELETE", "/users/erik/servers/terms")
 
 
 def _page_config(html: str) -> dict:

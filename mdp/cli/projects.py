@@ -20,6 +20,7 @@ def create(
     mem: int = typer.Option(4096, "--mem", help="Memory limit of each desk, MiB."),
     cpu: float = typer.Option(1.0, "--cpu", help="CPU limit of each desk, cores."),
     pids: int = typer.Option(512, "--pids", help="Process limit of each desk."),
+    terminals: bool = typer.Option(False, "--terminals", help="Allow a terminal in this project's desks."),
 ):
     """Create a project and its IN, WORK and OUT folders."""
     registry()
@@ -28,7 +29,7 @@ def create(
     with errors():
         project = bl.create_project(actor(), acronym=acronym, title=title, start=parse_date(start, "start date"),
                                     end=parse_date(end, "end date"), software=software, mem_limit_mb=mem,
-                                    cpu_limit=cpu, pids_limit=pids)
+                                    cpu_limit=cpu, pids_limit=pids, terminals=terminals)
     console.print(f"Created project [bold]{project.acronym}[/] (id {project.slug}), data in {bl.project_dir(project)}")
 
 

@@ -94,7 +94,8 @@ class ProjectDeskSpawner(DockerSpawner):
         self.cpu_limit = float(project.cpu_limit)
         self.extra_host_config = self.hardened_host_config(project.pids_limit)
         self.extra_create_kwargs = {"user": f"{self.desk_uid}:{self.desk_uid}", "working_dir": self.mount_point}
-        self.environment = {**self.environment, "MDP_DESK_POLICY": desk_policy.as_env(self.desk_policy)}
+        policy = {**self.desk_policy, "terminals": self.desk_policy.get("terminals", False) or project.terminals}
+        self.environment = {**self.environment, "MDP_DESK_POLICY": desk_policy.as_env(policy)}
         result = await super().start()
         await registry_access.call(trail.record, username, Action.DESK_STARTED, project.slug,
                                    container=self.container_name, image=self.image)

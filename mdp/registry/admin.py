@@ -15,7 +15,8 @@ from mdp.registry.models import Membership, Project
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["acronym", "title", "start_date", "end_date", "software", "mem_limit_mb", "cpu_limit", "pids_limit"]
+        fields = ["acronym", "title", "start_date", "end_date", "software", "mem_limit_mb", "cpu_limit", "pids_limit",
+                  "terminals"]
 
     def clean(self):
         data = super().clean()
@@ -57,7 +58,8 @@ class ProjectAdmin(admin.ModelAdmin):
             d = form.cleaned_data
             created = bl.create_project(actor, acronym=d["acronym"], title=d["title"], start=d["start_date"],
                                         end=d["end_date"], software=d["software"], mem_limit_mb=d["mem_limit_mb"],
-                                        cpu_limit=float(d["cpu_limit"]), pids_limit=d["pids_limit"])
+                                        cpu_limit=float(d["cpu_limit"]), pids_limit=d["pids_limit"],
+                                        terminals=d["terminals"])
             obj.pk, obj.slug = created.pk, created.slug
 
     def save_formset(self, request, form, formset, change):

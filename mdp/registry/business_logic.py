@@ -76,7 +76,8 @@ def _make_data_folders(slug: str) -> None:
 
 
 def create_project(actor: str, *, acronym: str, title: str, start: date, end: date, software: str = "python,r",
-                   mem_limit_mb: int = 4096, cpu_limit: float = 1.0, pids_limit: int = 512) -> Project:
+                   mem_limit_mb: int = 4096, cpu_limit: float = 1.0, pids_limit: int = 512,
+                   terminals: bool = False) -> Project:
     _check_dates(start, end)
     acronym = acronym.strip()
     if not acronym or not title.strip():
@@ -89,11 +90,11 @@ def create_project(actor: str, *, acronym: str, title: str, start: date, end: da
     with transaction.atomic():
         project = Project.objects.create(
             slug=slug, acronym=acronym, title=title.strip(), start_date=start, end_date=end, software=software,
-            mem_limit_mb=mem_limit_mb, cpu_limit=cpu_limit, pids_limit=pids_limit,
+            mem_limit_mb=mem_limit_mb, cpu_limit=cpu_limit, pids_limit=pids_limit, terminals=terminals,
         )
         trail.record(actor, Action.PROJECT_CREATED, slug, acronym=acronym, title=project.title,
                      start=start, end=end, software=software, mem_limit_mb=mem_limit_mb,
-                     cpu_limit=cpu_limit, pids_limit=pids_limit)
+                     cpu_limit=cpu_limit, pids_limit=pids_limit, terminals=terminals)
         try:
             _make_data_folders(slug)
         except OSError as exc:
@@ -103,7 +104,7 @@ def create_project(actor: str, *, acronym: str, title: str, start: date, end: da
 
 def change_project(actor: str, project: Project, **changes) -> Project:
     """Change dates or limits; `changes` are Project field names."""
-    allowed = {"title", "start_date", "end_date", "software", "mem_limit_mb", "cpu_limit", "pids_limit"}
+    allowed = {"title", "start_date", "end_date", "software", "mem_limit_mb", "cpu_limit", "pids_limit", "terminals"}
     unknown = set(changes) - allowed
     if unknown:
         raise RegistryError(f"cannot change {', '.join(sorted(unknown))}")

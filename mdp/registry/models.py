@@ -29,6 +29,8 @@ class Project(models.Model):
     mem_limit_mb = models.PositiveIntegerField("memory limit (MiB)", default=4096, validators=[MinValueValidator(256)])
     cpu_limit = models.DecimalField("CPU limit (cores)", max_digits=4, decimal_places=2, default=1, validators=[MinValueValidator(0.1)])
     pids_limit = models.PositiveIntegerField("process limit", default=512, validators=[MinValueValidator(64)])
+    terminals = models.BooleanField(
+        default=False, help_text="Allow a terminal in this project's desks (policies/desk.yaml may allow it for all).")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
 
