@@ -48,7 +48,7 @@ def test_login_with_totp_lists_projects_and_opens_jupyterlab(platform, browser):
     row.locator("a.start-server").click()
     page.wait_for_url("**/user/bruno/open1/lab**", timeout=150_000)
     expect(page.locator("#jp-main-dock-panel")).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("IN", exact=True).first).to_be_visible(timeout=30_000)
+    expect(page.locator(".jp-BreadCrumbs")).to_contain_text("WORK", timeout=30_000)  # desks open in WORK
     page.screenshot(path=str(ARTIFACTS / "jupyterlab.png"))
     page.close()
     stop = platform.session("bruno")
