@@ -91,5 +91,5 @@ def seed(code_for: str = typer.Option("", "--code", metavar="USER",
     for username, *_ in DEMO_USERS:
         c = creds.get(username, {})
         console.print(f"  {username:6} password {c.get('password', '?'):18} TOTP secret {c.get('totp_secret', '?')}")
-    console.print("Log in at the address above with a code from an authenticator app holding the secret, "
+    console.print(f"Log in at {s.public_url} with a code from an authenticator app holding the secret, "
                   "or from [bold]mdp demo --code USER[/].")
