@@ -32,9 +32,10 @@ def platform():
     p.mdp("project", "create", "CUTME", "--title", "Ended during the test", "--start", _day(-10), "--end", _day(100))
     p.mdp("project", "create", "TERMS", "--title", "Terminals allowed", "--start", _day(-10), "--end", _day(100),
           "--terminals")
+    p.mdp("project", "create", "NODATA", "--title", "Data folder lost", "--start", _day(-10), "--end", _day(100))
     p.mdp("project", "create", "SHORT", "--title", "End date moved to the past", "--start", _day(-10), "--end", _day(100))
     for project, users in {"open1": ["alice", "bruno", "dora", "erik", "gina"], "other": ["carol"], "future": ["alice"],
-                           "ended": ["alice"], "cutme": ["alice"], "short": ["alice"], "terms": ["erik"]}.items():
+                           "ended": ["alice"], "cutme": ["alice"], "short": ["alice"], "terms": ["erik"], "nodata": ["alice"]}.items():
         for user in users:
             p.mdp("project", "add-member", project, user)
     (p.state_dir / "projects" / "other" / "IN" / "other-project-marker.csv").write_text("secret\n")

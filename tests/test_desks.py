@@ -188,6 +188,16 @@ def test_spawn_refused_through_the_api(alice, project, reason):
     assert reason in resp.json()["message"]
 
 
+def test_missing_data_folder_is_a_clear_error(platform, alice):
+    import shutil
+
+    shutil.rmtree(platform.state_dir / "projects" / "nodata" / "WORK")
+    resp = alice.spawn("nodata")
+    assert resp.status_code == 503, resp.text
+    assert "data folders of project NODATA are missing (WORK" in resp.json()["message"]
+    assert not docker.from_env().containers.list(all=True, filters={"name": "mdp-desk-nodata-alice"})
+
+
 def test_server_name_with_path_characters_is_refused(alice):
     resp = alice.spawn("..%2F..%2Fetc")
     assert resp.status_code in (400, 403, 404), resp.text

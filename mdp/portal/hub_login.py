@@ -1,8 +1,8 @@
 """Single sign-on through the hub: the portal is a JupyterHub OAuth client.
 
 The hub has already checked password and TOTP; the portal asks it who the user
-is (OAuth 2 authorization code; the state is bound to the browser's session), then logs that person in as the
-registry's Django user of the same name. Admin rights come from the registry,
+is (OAuth 2 authorization code, the state bound to the browser's session), then
+logs that person in as the registry's Django user of the same name. Admin rights come from the registry,
 never from the hub. A disabled account (`is_active=False`) loses its portal
 session at its next request: Django's auth refuses inactive users.
 """
@@ -18,7 +18,6 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from jupyterhub.services.auth import HubOAuth
-
 
 _STATE_KEY = "mdp_oauth_state"
 
