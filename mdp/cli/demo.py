@@ -49,13 +49,17 @@ def _demo_files(in_dir) -> None:
                   "i_citizenship: 0 LU 1 DE 2 BE 3 FR 4 PT 5 other EU-27 6 other.\n")
 
 
+def _saved_credentials(path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def seed(code_for: str = typer.Option("", "--code", metavar="USER",
                                      help="Only print the current TOTP code of a demo account.")):
     """Create the demo accounts and projects (once) and print how to log in."""
     s = settings.get()
     creds_file = s.state_dir / "demo-credentials.json"
     if code_for:
-        creds = json.loads(creds_file.read_text()) if creds_file.exists() else {}
+        creds = _saved_credentials(creds_file)
         if code_for not in creds:
             raise FixableError(f"{code_for!r} is not a demo account (run `mdp demo` first)")
         console.print(f"{onetimepass.get_totp(creds[code_for]['totp_secret']):06d}")
@@ -67,7 +71,7 @@ def seed(code_for: str = typer.Option("", "--code", metavar="USER",
     from mdp.registry import clock
     from mdp.registry.models import Project
 
-    creds = json.loads(creds_file.read_text()) if creds_file.exists() else {}
+    creds = _saved_credentials(creds_file)
     User = get_user_model()
     actor = "demo-seed"
     for username, name, email, admin in DEMO_USERS:
