@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from mdp import desk_policy, settings
+from mdp import desk_policy, dictionary, settings
 from mdp.cli.common import FixableError, console, errors, registry
 
 firewall = typer.Typer(no_args_is_help=True)
@@ -61,6 +61,7 @@ def run():
     registry()
     with errors():
         desk_policy.load(s.policies_dir / "desk.yaml")
+        dictionary.load(s.policies_dir / "dictionary")
         client = images.docker_client()
         images.current_desk_image(client)
         network.ensure_desk_network(client, s)

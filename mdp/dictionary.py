@@ -1,0 +1,136 @@
+"""The data dictionary: policies/dictionary/*.yaml, one file per thematic register.
+
+Each variable has a protection level, as in the platform's dictionary
+("privacy by default"):
+- open: provided as described;
+- aggregated: provided by default at a coarser level (the level marked default),
+  finer levels only on a justified request;
+- restricted: not provided by default at all.
+Files are checked when loaded; an error names the file, the variable and the problem.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from mdp import settings
+from mdp.errors import PlatformError
+
+PROTECTIONS = ("open", "aggregated", "restricted")
+FORMATS = ("numeric", "character", "date")
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+class DictionaryError(PlatformError):
+    pass
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    description: str
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    description: dict
+    format: str
+    protection: str
+    source: str
+    values: dict = field(default_factory=dict)
+    levels: tuple = ()
+    comments: str = ""
+
+    def text(self, lang: str = "en") -> str:
+        return self.description.get(lang) or self.description.get("en", "")
+
+
+@dataclass(frozen=True)
+class Register:
+    name: str
+    title: dict
+    source: str
+    variables: tuple
+    path: Path
+
+    def variable(self, name: str) -> Variable | None:
+        return next((v for v in self.variables if v.name == name), None)
+
+
+def _text(value, where: str) -> dict:
+    if isinstance(value, str) and value.strip():
+        return {"en": value}
+    if isinstance(value, dict) and value.get("en") and all(isinstance(v, str) for v in value.values()):
+        return dict(value)
+    raise DictionaryError(f"{where}: must be a text or a mapping of languages to texts with at least 'en'")
+
+
+def _variable(raw, path: Path, register_source: str) -> Variable:
+    if not isinstance(raw, dict) or not NAME_RE.match(str(raw.get("name", ""))):
+        raise DictionaryError(f"{path}: a variable has no valid name (letters, digits, _ and -): {raw!r}"[:300])
+    where = f"{path}: variable {raw['name']}"
+    known = {"name", "description", "format", "protection", "values", "levels", "comments", "source"}
+    if set(raw) - known:
+        raise DictionaryError(f"{where}: unknown key(s) {', '.join(sorted(set(raw) - known))}")
+    if raw.get("format") not in FORMATS:
+        raise DictionaryError(f"{where}: format must be one of {', '.join(FORMATS)}, not {raw.get('format')!r}")
+    if raw.get("protection") not in PROTECTIONS:
+        raise DictionaryError(f"{where}: protection must be one of {', '.join(PROTECTIONS)}, "
+                              f"not {raw.get('protection')!r}")
+    values = raw.get("values") or {}
+    if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+        raise DictionaryError(f"{where}: values must map each code to its label")
+    levels = []
+    for level in raw.get("levels") or []:
+        if not isinstance(level, dict) or not level.get("name"):
+            raise DictionaryError(f"{where}: each level needs a name")
+        levels.append(Level(str(level["name"]), str(level.get("description", "")), bool(level.get("default"))))
+    defaults = [lv for lv in levels if lv.default]
+    if raw["protection"] == "aggregated" and (len(levels) < 2 or len(defaults) != 1):
+        raise DictionaryError(f"{where}: an aggregated variable needs at least two levels, exactly one of them "
+                              "marked default: true (the level provided without a justification)")
+    if raw["protection"] != "aggregated" and levels:
+        raise DictionaryError(f"{where}: only aggregated variables have levels")
+    return Variable(name=raw["name"], description=_text(raw.get("description"), f"{where} description"),
+                    format=raw["format"], protection=raw["protection"], source=raw.get("source", register_source),
+                    values={str(k): v for k, v in values.items()}, levels=tuple(levels),
+                    comments=str(raw.get("comments", "")).strip())
+
+
+def load_register(path: Path) -> Register:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise DictionaryError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(raw, dict) or not raw.get("register") or not isinstance(raw.get("variables"), list):
+        raise DictionaryError(f"{path}: needs 'register', 'title', 'source' and a list of 'variables'")
+    variables = [_variable(v, path, raw.get("source", "")) for v in raw["variables"]]
+    seen = set()
+    for v in variables:
+        if v.name in seen:
+            raise DictionaryError(f"{path}: variable {v.name} is listed twice")
+        seen.add(v.name)
+    return Register(name=raw["register"], title=_text(raw.get("title"), f"{path}: title"),
+                    source=raw.get("source", ""), variables=tuple(variables), path=path)
+
+
+def load(folder: Path) -> tuple[Register, ...]:
+    registers = tuple(load_register(p) for p in sorted(folder.glob("*.yaml")))
+    names = [r.name for r in registers]
+    for name in set(names):
+        if names.count(name) > 1:
+            raise DictionaryError(f"{folder}: register {name!r} is defined in more than one file")
+    return registers
+
+
+@lru_cache(maxsize=1)
+def registers() -> tuple[Register, ...]:
+    """The site's dictionary (read once per process)."""
+    return load(settings.get().policies_dir / "dictionary")

@@ -1,0 +1,66 @@
+"""The data dictionary in the portal: public, searchable, exportable as CSV.
+
+Anyone may read it before applying: it is what lets a researcher see the
+content and potential of the data, and which variables are protected by default.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+
+from mdp import dictionary
+
+PROTECTION_LABELS = {
+    "open": "Open: provided as described",
+    "aggregated": "Aggregated by default: finer levels on a justified request",
+    "restricted": "Not provided by default: needs a justified request",
+}
+
+
+def _register(name: str):
+    register = next((r for r in dictionary.registers() if r.name == name), None)
+    if register is None:
+        raise Http404(f"No register {name!r} in the data dictionary.")
+    return register
+
+
+def index(request):
+    query = request.GET.get("q", "").strip().lower()
+    hits = []
+    if query:
+        hits = [(r, v) for r in dictionary.registers() for v in r.variables
+                if query in v.name.lower() or any(query in t.lower() for t in v.description.values())]
+    return render(request, "portal/dictionary_index.html",
+                  {"registers": dictionary.registers(), "query": query, "hits": hits})
+
+
+def register_page(request, register):
+    return render(request, "portal/dictionary_register.html",
+                  {"register": _register(register), "labels": PROTECTION_LABELS})
+
+
+def variable_page(request, register, variable):
+    reg = _register(register)
+    var = reg.variable(variable)
+    if var is None:
+        raise Http404(f"No variable {variable!r} in register {register!r}.")
+    return render(request, "portal/dictionary_variable.html",
+                  {"register": reg, "variable": var, "label": PROTECTION_LABELS[var.protection]})
+
+
+def export_csv(request):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="data-dictionary.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["register", "variable", "description_en", "description_fr", "format", "protection",
+                     "default_level", "finer_levels", "values", "source", "comments"])
+    for r in dictionary.registers():
+        for v in r.variables:
+            default = next((lv.name for lv in v.levels if lv.default), "")
+            writer.writerow([r.name, v.name, v.description.get("en", ""), v.description.get("fr", ""), v.format,
+                             v.protection, default, " ".join(lv.name for lv in v.levels if not lv.default),
+                             "; ".join(f"{k}={label}" for k, label in v.values.items()), v.source, v.comments])
+    return response
