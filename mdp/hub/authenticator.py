@@ -48,5 +48,4 @@ class MDPAuthenticator(NativeAuthenticator):
 
     async def refresh_user(self, user, handler=None):
         """False logs the user out: used when an admin disabled the account."""
-        registry_user = await registry_access.call(_registry_user, user.name)
-        return bool(registry_user and registry_user.is_active)
+        return await self.check_allowed(user.name)

@@ -67,15 +67,6 @@ class HubAPI:
         return len(tokens)
 
 
-def _verdict(username: str, project_id: str) -> str | None:
-    """None if the desk may stay open, else the reason it may not."""
-    try:
-        policies.check_can_open_desk(username, project_id, clock.today())
-        return None
-    except policies.DeskRefused as refusal:
-        return str(refusal)
-
-
 def _disabled(username: str) -> bool:
     from django.contrib.auth import get_user_model
 
@@ -86,7 +77,7 @@ def sweep(hub: HubAPI) -> int:
     """One pass; returns how many desks were cut off."""
     cut = 0
     for username, name in list(hub.running_desks()):
-        reason = _verdict(username, name)
+        reason = policies.desk_refusal(username, name, clock.today())
         if reason is None:
             continue
         hub.remove_server(username, name)

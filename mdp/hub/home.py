@@ -11,11 +11,7 @@ def _rows(username: str) -> list[dict]:
     today = clock.today()
     rows = []
     for project in Project.objects.filter(memberships__user__username=username).order_by("-start_date"):
-        try:
-            policies.check_can_open_desk(username, project.slug, today)
-            reason = ""
-        except policies.DeskRefused as refusal:
-            reason = str(refusal)
+        reason = policies.desk_refusal(username, project.slug, today) or ""
         rows.append({"id": project.slug, "acronym": project.acronym, "title": project.title,
                      "start": project.start_date.isoformat(), "end": project.end_date.isoformat(),
                      "open": not reason, "reason": reason})

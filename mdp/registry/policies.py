@@ -44,12 +44,17 @@ def check_project_open(project: Project, today: date) -> None:
         raise DeskRefused(f"Project {project.acronym} ended on {project.end_date:%Y-%m-%d}: its desks are closed.")
 
 
-def can_open_desk(username: str, project_id: str, today: date) -> bool:
+def desk_refusal(username: str, project_id: str, today: date) -> str | None:
+    """None if the desk may open, else the sentence saying why not."""
     try:
         check_can_open_desk(username, project_id, today)
-    except DeskRefused:
-        return False
-    return True
+    except DeskRefused as refusal:
+        return str(refusal)
+    return None
+
+
+def can_open_desk(username: str, project_id: str, today: date) -> bool:
+    return desk_refusal(username, project_id, today) is None
 
 
 def is_project_open(project: Project, today: date) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,9 @@ class DeskPolicy:
     paste_in: bool = True
 
 
+@lru_cache(maxsize=1)
 def load_policy() -> DeskPolicy:
+    """Read once: the spawner sets the environment when the container is created."""
     raw = os.environ.get("MDP_DESK_POLICY", "")
     try:
         data = json.loads(raw) if raw else {}
