@@ -18,3 +18,5 @@ class Action(models.TextChoices):
     ACCOUNT_CREATED = "account_created", "account created"
     ACCOUNT_DISABLED = "account_disabled", "account disabled"
     ACCOUNT_ENABLED = "account_enabled", "account enabled"
+    ROLE_GRANTED = "role_granted", "role granted"
+    ROLE_REVOKED = "role_revoked", "role revoked"

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from mdp.cli.common import FixableError, actor, console, errors, registry
+from mdp.registry.enums import Role
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -19,6 +20,7 @@ def add(
     email: str = typer.Option("", "--email"),
     admin: bool = typer.Option(False, "--admin", help="Platform admin (registry, audit trail)."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+    role: list[Role] = typer.Option([], "--role", help="Give a role too (repeatable)."),
 ):
     """Create an account: hub login with password and TOTP second factor."""
     registry()
@@ -32,7 +34,10 @@ def add(
     with errors():
         _, password, secret = bl.create_account(actor(), username=username, full_name=name, email=email,
                                                 admin=admin, password=password)
-    console.print(f"Created [bold]{username}[/]{' (admin)' if admin else ''}.")
+        for r in role:
+            bl.set_role(actor(), bl.get_user(username), r)
+    roles = ["admin"] * admin + [r.value for r in role]
+    console.print(f"Created [bold]{username}[/]{' (' + ', '.join(roles) + ')' if roles else ''}.")
     console.print(f"  password:    {password}")
     console.print(f"  TOTP secret: {secret}   (otpauth://totp/MicrodataPlatform:{username}?secret={secret}&issuer=MicrodataPlatform)")
 
@@ -42,9 +47,10 @@ def list_():
     registry()
     from django.contrib.auth import get_user_model
 
-    table = Table("username", "name", "email", "admin", "enabled", "projects")
-    for u in get_user_model().objects.order_by("username").prefetch_related("memberships__project"):
+    table = Table("username", "name", "email", "admin", "roles", "enabled", "projects")
+    for u in get_user_model().objects.order_by("username").prefetch_related("memberships__project", "groups"):
         table.add_row(u.username, u.get_full_name(), u.email, "yes" if u.is_superuser else "",
+                      ", ".join(g.name for g in u.groups.all()),
                       "yes" if u.is_active else "[red]disabled[/]",
                       ", ".join(m.project.slug for m in u.memberships.all()))
     console.print(table)
@@ -69,3 +75,14 @@ def disable(username: str):
 def enable(username: str):
     _set_active(username, True)
     console.print(f"{username} is enabled.")
+
+
+@app.command("role")
+def role_(username: str, role: Role, remove: bool = typer.Option(False, "--remove", help="Take the role away.")):
+    """Give a role (reviewer, output-checker) to an account, or take it away."""
+    registry()
+    from mdp.registry import business_logic as bl
+
+    with errors():
+        bl.set_role(actor(), bl.get_user(username), role, granted=not remove)
+    console.print(f"{username} {'no longer has' if remove else 'now has'} the role {role.value}.")

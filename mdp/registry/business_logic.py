@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from mdp import settings
 from mdp.audit import trail
 from mdp.audit.enums import Action
 from mdp.errors import PlatformError
+from mdp.registry.enums import Role
 from mdp.registry.models import PROJECT_ID_RE, Membership, Project
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
@@ -184,3 +186,14 @@ def set_account_active(actor: str, user, active: bool) -> None:
         user.is_active = active
         user.save(update_fields=["is_active"])
         trail.record(actor, Action.ACCOUNT_ENABLED if active else Action.ACCOUNT_DISABLED, user=user.username)
+
+
+def set_role(actor: str, user, role: Role, granted: bool = True) -> None:
+    """Give or take a role (reviewer, output checker); the group is created on first use."""
+    group, _ = Group.objects.get_or_create(name=role.value)
+    if user.groups.filter(pk=group.pk).exists() == granted:
+        raise RegistryError(f"{user.username} {'already has' if granted else 'does not have'} the role {role.value}")
+    with transaction.atomic():
+        (user.groups.add if granted else user.groups.remove)(group)
+        trail.record(actor, Action.ROLE_GRANTED if granted else Action.ROLE_REVOKED, user=user.username,
+                     role=role.value)

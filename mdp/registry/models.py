@@ -31,6 +31,9 @@ class Project(models.Model):
     pids_limit = models.PositiveIntegerField("process limit", default=512, validators=[MinValueValidator(64)])
     terminals = models.BooleanField(
         default=False, help_text="Allow a terminal in this project's desks (policies/desk.yaml may allow it for all).")
+    access_spec = models.JSONField(
+        "access specification", default=dict, blank=True,
+        help_text="What the extraction delivers: granted variables with their level, period, population, format.")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
 
