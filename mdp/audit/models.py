@@ -15,7 +15,8 @@ from mdp.audit.enums import Action
 class AuditEvent(models.Model):
     at = models.DateTimeField()
     actor = models.CharField(max_length=150, help_text="user or service name that acted")
-    action = models.CharField(max_length=40, choices=Action.choices)
+    # No `choices` here: a new Action then needs no migration; trail.record checks the name.
+    action = models.CharField(max_length=40)
     project = models.CharField(max_length=32, blank=True, help_text="project id, if any")
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
@@ -24,6 +25,9 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["project", "id"]), models.Index(fields=["actor", "id"])]
+
+    def get_action_display(self) -> str:
+        return Action(self.action).label if self.action in Action.values else self.action
 
     def __str__(self):
         return f"#{self.id} {self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.project}"

@@ -24,6 +24,7 @@ def _digest(event_id: int, at, actor: str, action: str, project: str, detail: di
 
 def record(actor: str, action: Action, project: str = "", **detail) -> AuditEvent:
     """Append one event. Joins the caller's transaction if there is one."""
+    action = Action(action)  # an unknown name is a programming error: fail before writing
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
         event_id = head.last_id + 1
