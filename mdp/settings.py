@@ -39,6 +39,12 @@ class Settings:
     auth_refresh_age: int
     policies_dir: Path
     images_dir: Path
+    warehouse_dir: Path
+
+    @property
+    def extraction_state_dir(self) -> Path:
+        """Per-project pseudonymisation secrets and id maps: control plane only, never mounted in a desk."""
+        return self.state_dir / "extraction"
 
     @property
     def hub_state_dir(self) -> Path:
@@ -108,6 +114,7 @@ def from_env() -> Settings:
         auth_refresh_age=_int("MDP_AUTH_REFRESH_AGE", 15),
         policies_dir=Path(os.environ.get("MDP_POLICIES_DIR", REPO_ROOT / "policies")).resolve(),
         images_dir=REPO_ROOT / "images",
+        warehouse_dir=Path(os.environ.get("MDP_WAREHOUSE_DIR", state_dir / "warehouse")).resolve(),
     )
 
 
