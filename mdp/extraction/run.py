@@ -1,0 +1,215 @@
+"""One extraction: from the warehouse to a project's IN, exactly what the specification grants.
+
+Steps, and why in this order:
+1. plan: every (register, months) file to write; refuse before any work if a month
+   is missing from the warehouse;
+2. pseudonyms: collect the distinct ids the files will hold (DuckDB), hash each new
+   one once, extend the project's maps (mdp.extraction.pseudonym);
+3. write the files, months in parallel worker processes (the Stata writer is
+   single-threaded Python, the filters, joins and recodes run inside DuckDB);
+4. codebook and manifest; then everything moves into IN at once (mdp.staging):
+   an interrupted extraction leaves IN as it was.
+Files of an earlier delivery that this one no longer contains are removed; other
+files in IN (put there by an admin) are left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from mdp.errors import PlatformError
+from mdp.extraction import codebook, pseudonym, recode
+from mdp.extraction.spec import Spec, spec_json
+from mdp.extraction.writer import PartJob, PartResult, write_part
+from mdp.staging import Staging
+from mdp.warehouse.schema import get_register, identifier_kind, is_identifier
+from mdp.warehouse.store import Warehouse, show_month
+
+MANIFEST = "manifest.json"
+
+
+class ExtractionError(PlatformError):
+    pass
+
+
+@dataclass(frozen=True)
+class Part:
+    register: str
+    months: tuple[int, ...]
+    file: str
+
+
+@dataclass
+class Result:
+    project: str
+    in_dir: Path
+    parts: list[tuple[Part, PartResult]] = field(default_factory=list)
+    new_ids: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(r.rows for _, r in self.parts)
+
+
+def plan(spec: Spec, warehouse: Warehouse) -> list[Part]:
+    """The files to write; refuses if the warehouse lacks a month any of them needs."""
+    needed = {r.name for r in spec.registers} | {c.register for c in spec.where}
+    missing = {name: warehouse.missing(name, spec.months) for name in sorted(needed)}
+    missing = {name: months for name, months in missing.items() if months}
+    if missing:
+        raise ExtractionError("the warehouse lacks months the specification needs: " + "; ".join(
+            f"{name} {', '.join(show_month(m) for m in months[:6])}{' …' if len(months) > 6 else ''}"
+            f" ({len(months)} month{'s' if len(months) > 1 else ''})" for name, months in missing.items()))
+    ext = spec.format
+    parts = []
+    for reg in spec.registers:
+        if spec.where and not any(v.name == "individual_IDnumber" for v in _register_variables(reg.name)):
+            raise ExtractionError(f"register {reg.name} has no individual_IDnumber: it cannot be restricted "
+                                  "to the specification's population")
+        if reg.delivery == "single":
+            parts.append(Part(reg.name, tuple(spec.months), f"{reg.name}_{spec.first}_{spec.last}.{ext}"))
+        else:
+            parts.extend(Part(reg.name, (m,), f"{reg.name}_{m}.{ext}") for m in spec.months)
+    return parts
+
+
+def _register_variables(name: str):
+    return get_register(name).variables
+
+
+def _files(warehouse: Warehouse, register: str, months) -> str:
+    return "[" + ", ".join(f"'{warehouse.file(register, m)}'" for m in months) + "]"
+
+
+def _scan(warehouse: Warehouse, register: str, months) -> str:
+    return f"read_parquet({_files(warehouse, register, months)}, hive_partitioning = false)"
+
+
+def _from_where(spec: Spec, warehouse: Warehouse, part: Part) -> str:
+    """FROM and WHERE of a part: its register's months, restricted to the population."""
+    sql = f"FROM {_scan(warehouse, part.register, part.months)} AS t"
+    conditions = []
+    for i, cond in enumerate(spec.where):
+        conditions.append(
+            f"EXISTS (SELECT 1 FROM {_scan(warehouse, cond.register, part.months)} AS c{i} "
+            f'WHERE c{i}."individual_IDnumber" = t."individual_IDnumber" '
+            f'AND c{i}."reference_period" = t."reference_period" '
+            f"AND {recode.condition_sql(cond.variable, cond.level, cond.values, alias=f'c{i}')})")
+    return sql + (" WHERE " + " AND ".join(conditions) if conditions else "")
+
+
+def outputs_for(spec: Spec, register: str) -> list[recode.Output]:
+    """The delivered columns of a register: reference_period first, then the grants in dictionary order."""
+    reg = spec.register(register)
+    granted = {g.name: g for g in reg.grants}
+    return [recode.output(v, granted[v.name].level if v.name in granted else None)
+            for v in _register_variables(register) if v.name in granted or v.name == "reference_period"]
+
+
+def _part_sql(spec: Spec, warehouse: Warehouse, part: Part, maps: dict) -> tuple[str, list]:
+    outputs = outputs_for(spec, part.register)
+    selects, joins = [], []
+    for i, out in enumerate(outputs):
+        if out.kind == "id":
+            variable = next(v for v in _register_variables(part.register) if v.name == out.name)
+            joins.append(f"LEFT JOIN read_parquet('{maps[identifier_kind(variable)]}') AS m{i} "
+                         f'ON t."{out.name}" = m{i}.raw')
+            selects.append(f'm{i}.pid AS "{out.file_name}"')
+        else:
+            selects.append(f'{out.sql} AS "{out.file_name}"')
+    sql = f"SELECT {', '.join(selects)} {_from_where(spec, warehouse, part)}"
+    if joins:  # the joins go between FROM and WHERE
+        head, _, tail = sql.partition(" WHERE ")
+        sql = head + " " + " ".join(joins) + (f" WHERE {tail}" if tail else "")
+    return sql + " ORDER BY ALL", outputs
+
+
+def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str, parts: list[Part]) -> tuple[dict, dict]:
+    sources: dict[str, list[str]] = {}
+    for part in parts:
+        granted = {g.name for g in spec.register(part.register).grants}
+        for v in _register_variables(part.register):
+            if is_identifier(v) and v.name in granted:
+                sources.setdefault(identifier_kind(v), []).append(
+                    f'SELECT t."{v.name}" {_from_where(spec, warehouse, part)}')
+    maps, new = {}, {}
+    for kind, selects in sorted(sources.items()):
+        maps[kind], new[kind] = pseudonym.update_map(con, slug, kind, " UNION ALL ".join(selects))
+    return maps, new
+
+
+def _previous_files(in_dir: Path) -> list[str]:
+    """The files of the delivery now in IN, from its manifest (to remove those the new one drops)."""
+    try:
+        manifest = json.loads((in_dir / MANIFEST).read_text())
+        return [f["name"] for f in manifest["files"]] + list(manifest.get("documents", [])) + [MANIFEST]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def extract(slug: str, spec: Spec, in_dir: Path, *, title: str = "", warehouse: Warehouse | None = None,
+            jobs: int | None = None, on_part=None, on_start=None) -> Result:
+    """Deliver `spec` for project `slug` into `in_dir`, all at once. `on_part(part, result)` follows progress."""
+    started = time.monotonic()
+    warehouse = warehouse or Warehouse()
+    in_dir = Path(in_dir)
+    parts = plan(spec, warehouse)
+    con = duckdb.connect()
+    maps, new_ids = _update_maps(con, spec, warehouse, slug, parts)
+    con.close()
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(parts)))
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    result = Result(slug, in_dir, new_ids=new_ids)
+    if on_start:
+        on_start(parts)
+    with Staging(in_dir) as staging:
+        work = []
+        for part in parts:
+            sql, outputs = _part_sql(spec, warehouse, part, maps)
+            label = f"{title or slug}: {part.register} {show_month(part.months[0])}" + (
+                f" to {show_month(part.months[-1])}" if len(part.months) > 1 else "")
+            work.append((part, PartJob(sql, str(staging.path / part.file), spec.format, tuple(outputs), label,
+                                       threads)))
+        for part, done in _run(work, jobs):
+            result.parts.append((part, done))
+            if on_part:
+                on_part(part, done)
+        result.parts.sort(key=lambda pr: pr[0].file)
+        documents = codebook.write(staging.path, slug, title, spec, result.parts,
+                                   {r.name: outputs_for(spec, r.name) for r in spec.registers})
+        manifest = {
+            "project": slug, "specification_sha256": hashlib.sha256(spec_json(spec).encode()).hexdigest(), "specification": spec.to_dict(),
+            "format": spec.format, "documents": documents,
+            "files": [{"name": r.file, "register": p.register, "months": list(p.months), "rows": r.rows,
+                       "variables": list(r.variables), "bytes": r.bytes, "sha256": r.sha256}
+                      for p, r in result.parts],
+        }
+        (staging.path / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+        for name in documents + [MANIFEST]:
+            (staging.path / name).chmod(0o644)
+        staging.commit([r.file for _, r in result.parts] + documents + [MANIFEST], _previous_files(in_dir))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _run(work: list, jobs: int):
+    """Yield (part, result) as files are written: in this process, or in `jobs` worker processes."""
+    if jobs == 1:
+        for part, job in work:
+            yield part, write_part(job)
+        return
+    # spawn, not fork: the parent has DuckDB threads and Django state a forked child must not inherit
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(write_part, job): part for part, job in work}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
