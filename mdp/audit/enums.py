@@ -20,3 +20,6 @@ class Action(models.TextChoices):
     ACCOUNT_ENABLED = "account_enabled", "account enabled"
     ROLE_GRANTED = "role_granted", "role granted"
     ROLE_REVOKED = "role_revoked", "role revoked"
+    ACCESS_SPEC_SET = "access_spec_set", "access specification set"
+    EXTRACTION_DELIVERED = "extraction_delivered", "extraction delivered"
+    WAREHOUSE_LOADED = "warehouse_loaded", "warehouse months loaded"

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from mdp.cli import audit, demo, images, platform, projects, users
+from mdp.cli import audit, demo, extract, images, platform, projects, users, warehouse
 from mdp.cli.common import FixableError, console
 
 app = typer.Typer(help="Admin CLI of the Microdata Platform.", no_args_is_help=True, add_completion=False,
@@ -20,6 +20,8 @@ app.add_typer(users.app, name="user", help="Create, list, disable and enable acc
 app.add_typer(audit.app, name="audit", help="Read and verify the audit trail.")
 app.add_typer(images.app, name="images", help="Build the container images.")
 app.add_typer(platform.firewall, name="firewall", help="The host firewall around the desk network.")
+app.add_typer(warehouse.app, name="warehouse", help="The warehouse of monthly registers: synth, import, status.")
+app.command("extract")(extract.extract)
 app.command("run")(platform.run)
 app.command("demo")(demo.seed)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
@@ -93,3 +95,18 @@ def remove_member(project_id: str, username: str):
         project, user = bl.get_project(project_id), bl.get_user(username)
         bl.remove_member(actor(), project, user)
     console.print(f"{username} is no longer a member of {project.acronym}.")
+
+
+@app.command("set-spec")
+def set_spec(project_id: str, spec_file: Path = typer.Argument(..., help="The access specification, YAML or JSON.")):
+    """Grant a project its access specification (checked against the dictionary; `mdp extract` delivers it)."""
+    registry()
+    from mdp.extraction.spec import load_file
+    from mdp.registry import business_logic as bl
+
+    with errors():
+        project = bl.set_access_spec(actor(), bl.get_project(project_id), load_file(spec_file))
+    registers = project.access_spec["registers"]
+    console.print(f"{project.acronym} is granted {sum(len(r['variables']) for r in registers.values())} variables "
+                  f"of {len(registers)} register(s), {project.access_spec['period']['first']} to "
+                  f"{project.access_spec['period']['last']}.")

@@ -197,3 +197,19 @@ def set_role(actor: str, user, role: Role, granted: bool = True) -> None:
         (user.groups.add if granted else user.groups.remove)(group)
         trail.record(actor, Action.ROLE_GRANTED if granted else Action.ROLE_REVOKED, user=user.username,
                      role=role.value)
+
+
+def set_access_spec(actor: str, project: Project, raw: dict) -> Project:
+    """Grant a project its access specification (checked against the dictionary; stored in canonical form)."""
+    from mdp.extraction import spec as access  # the extraction package is not a Django app
+
+    try:
+        canonical = access.validate(raw).to_dict()
+    except access.SpecError as exc:
+        raise RegistryError(f"project {project.acronym}: {exc}") from None
+    with transaction.atomic():
+        before = project.access_spec
+        project.access_spec = canonical
+        project.save(update_fields=["access_spec"])
+        trail.record(actor, Action.ACCESS_SPEC_SET, project.slug, spec=canonical, replaced=bool(before))
+    return project
