@@ -251,7 +251,11 @@ def check_within(requested: Spec, granted: Spec) -> None:
                 levels = [lv.name for lv in g.variable.levels]  # coarsest first
                 if levels.index(g.level) > levels.index(by_name[g.name].level):
                     raise SpecError(f"{where}: level {g.level} is finer than the granted {by_name[g.name].level}")
-    missing = set(granted.where) - set(requested.where)
+    def key(c: Condition) -> tuple:
+        return c.register, c.variable.name, c.level, c.values
+
+    kept = {key(c) for c in requested.where}
+    missing = [c for c in granted.where if key(c) not in kept]
     if missing:
         raise SpecError("the population must keep the granted conditions: missing "
                         + "; ".join(f"{c.register}.{c.variable.name} in {list(c.values)}" for c in missing))
