@@ -6,10 +6,7 @@ first (in the state directory, readable by root only; demo accounts only).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import random
 from datetime import timedelta
 
 import onetimepass
@@ -32,21 +29,37 @@ def _write_atomic(path, text: str, mode: int = 0o644) -> None:
     tmp.replace(path)
 
 
-def _demo_files(in_dir) -> None:
-    """Small synthetic extracts with the seeds' variable names and codes."""
-    rng = random.Random(2018)
-    for month in ("201509", "201709"):
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["individual_IDnumber", "reference_period", "i_gender", "i_age", "i_citizenship",
-                         "i_residence_country"])
-        for pid in range(1, 201):
-            writer.writerow([pid, month, rng.choice([1, 2]), rng.randint(0, 9), rng.choice(range(7)),
-                             rng.choice(["LU", "LU", "LU", "FR", "BE", "DE"])])
-        _write_atomic(in_dir / f"situation_{month}.csv", out.getvalue())
-    _write_atomic(in_dir / "README.txt",
-                  "Synthetic demo extract. i_age: 0 <20, 1 20-24, ... 9 60+; "
-                  "i_citizenship: 0 LU 1 DE 2 BE 3 FR 4 PT 5 other EU-27 6 other.\n")
+# MIGAPE's grant in the demo: what an approved application for a gender pension gap study could receive.
+DEMO_SPEC = {
+    "version": 1,
+    "period": {"first": "2015-01", "last": "2016-12"},
+    "format": "dta",
+    "registers": {
+        "individuals": {"variables": {"individual_IDnumber": {}, "i_gender": {}, "i_age": {}, "i_civil_status": {},
+                                      "i_residence_country": {}, "i_citizenship": {}}},
+        "jobs": {"variables": {"job_IDnumber": {}, "individual_IDnumber": {}, "employer_IDnumber": {},
+                               "j_contract_type": {}, "j_job_status": {}, "j_job_start_date": {}}},
+        "social_benefits": {"variables": {"individual_IDnumber": {}, "i_F_parental_leave": {},
+                                          "i_parental_leave_type": {}}},
+    },
+}
+
+
+def _demo_extract(actor: str) -> None:
+    """A small synthetic warehouse, MIGAPE's grant, and its extraction into IN (each once)."""
+    from mdp.extraction import service
+    from mdp.registry import business_logic as bl
+    from mdp.warehouse import store, synth
+
+    if store.Warehouse().missing("individuals", store.month_range(201501, 201612)):
+        with console.status("Generating a synthetic warehouse (2,000 persons, 2015-2016)…"):
+            synth.generate(2000, 201501, 201612, seed=2002)
+    project = bl.get_project("migape")
+    if not project.access_spec:
+        bl.set_access_spec(actor, project, DEMO_SPEC)
+    if not (bl.project_dir(project) / "IN" / "manifest.json").exists():
+        with console.status("Extracting MIGAPE's data into its IN folder…"):
+            service.extract_project(actor, project.slug, jobs=1)
 
 
 def _saved_credentials(path) -> dict:
@@ -90,7 +103,7 @@ def seed(code_for: str = typer.Option("", "--code", metavar="USER",
             project = bl.create_project(actor, acronym=acronym, title=title, start=start, end=end)
             for username in members:
                 bl.add_member(actor, project, bl.get_user(username))
-    _demo_files(bl.project_dir("migape") / "IN")
+    _demo_extract(actor)
     console.print(f"\n[bold]Demo accounts[/] (saved in {creds_file}):")
     for username, *_ in DEMO_USERS:
         c = creds.get(username, {})
