@@ -96,6 +96,16 @@ def test_dates_and_places_are_coarsened():
     assert sql_value(place, "canton", "FR:Moselle", "VARCHAR") == "FR:Moselle"
 
 
+def test_pseudonym_digests_are_hmac_sha256():
+    import hmac
+
+    import numpy as np
+
+    for secret in (b"k" * 32, b"short", b"x" * 100):
+        got = pseudonym.digests(secret, "person", np.array([7, 1000000001]))
+        assert [bytes(d) for d in got] == [hmac.digest(secret, f"person:{r}".encode(), "sha256") for r in (7, 1000000001)]
+
+
 # --- what is delivered -----------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
