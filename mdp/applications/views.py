@@ -330,13 +330,19 @@ def _decide_rows(request, app) -> dict:
 
 
 def public_projects(request):
-    """The public table of approved projects, as the seeds publish it (no sign-in)."""
-    apps = Application.objects.filter(status=Status.APPROVED).select_related("project").order_by(
-        "-project__start_date", "project__acronym")
+    """The public table of projects, as the seeds publish it (no sign-in).
+
+    Every project of the registry is listed; the requesting body, subcontractor
+    and domain come from its application when it was created by one.
+    """
+    from mdp.registry.models import Project
+
     domain = form_policy.get().field("domain")
-    rows = [{"year": a.project.start_date.year, "body": a.answers.get("requesting_body", ""),
-             "acronym": a.project.acronym, "subject": a.project.title,
-             "subcontractor": a.answers.get("subcontractor", ""),
-             "domain": a.answers.get("domain", ""),
-             "domain_label": domain.choices.get(a.answers.get("domain"), {}) if domain else {}} for a in apps]
+    rows = []
+    for project in Project.objects.select_related("application").order_by("-start_date", "acronym"):
+        answers = getattr(project, "application", None) and project.application.answers or {}
+        rows.append({"year": project.start_date.year, "body": answers.get("requesting_body", ""),
+                     "acronym": project.acronym, "subject": project.title,
+                     "subcontractor": answers.get("subcontractor", ""), "domain": answers.get("domain", ""),
+                     "domain_label": domain.choices.get(answers.get("domain"), {}) if domain else {}})
     return render(request, "applications/public_projects.html", {"rows": rows})
