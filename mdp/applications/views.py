@@ -142,7 +142,7 @@ def section(request, pk: int, section: str):
     members = app.members + [{} for _ in range(2)]
     return render(request, "applications/section.html", {
         "app": app, "sec": sec, "sections": _sections(app), "found": found, "members": members,
-        "answers": app.answers, "documents": app.documents.all(), "form": form_policy.get()})
+        "answers": app.answers, "documents": app.documents.all(), "form": form_policy.get(), "can_edit": True})
 
 
 def _member_rows(post) -> list[dict]:
@@ -174,7 +174,7 @@ def variables(request, pk: int, register: str | None = None):
     if register is None:
         return render(request, "applications/variables_index.html", {
             "app": app, "sections": _sections(app), "registers": regs, "sec": form_policy.get().section("variables"),
-            "found": bl.problems(app).get("variables", {})})
+            "found": bl.problems(app).get("variables", {}), "can_edit": True})
     reg = next((r for r in regs if r.name == register), None)
     if reg is None:
         raise Http404("no such register")
@@ -201,7 +201,7 @@ def variables(request, pk: int, register: str | None = None):
     return render(request, "applications/variables.html", {
         "app": app, "sections": _sections(app), "reg": reg, "requested": requested, "found": found,
         "sec": form_policy.get().section("variables"), "defaults": {v.name: bl.default_level(v) for v in reg.variables},
-        "justification": form_policy.get().justification})
+        "justification": form_policy.get().justification, "can_edit": True})
 
 
 @login_required
