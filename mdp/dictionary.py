@@ -6,6 +6,9 @@ Each variable has a protection level, as in the platform's dictionary
 - aggregated: provided by default at a coarser level (the level marked default),
   finer levels only on a justified request;
 - restricted: not provided by default at all.
+Identifier variables (person, job, employer ids) carry `identifier: true`: the
+extraction replaces their values by per-project pseudonyms and output checking
+refuses result columns named like them, so both must know them without guessing.
 Files are checked when loaded; an error names the file, the variable and the problem.
 """
 
@@ -47,6 +50,7 @@ class Variable:
     values: dict = field(default_factory=dict)
     levels: tuple = ()
     comments: str = ""
+    identifier: bool = False
 
     def text(self, lang: str = "en") -> str:
         return self.description.get(lang) or self.description.get("en", "")
@@ -76,7 +80,7 @@ def _variable(raw, path: Path, register_source: str) -> Variable:
     if not isinstance(raw, dict) or not NAME_RE.match(str(raw.get("name", ""))):
         raise DictionaryError(f"{path}: a variable has no valid name (letters, digits, _ and -): {raw!r}"[:300])
     where = f"{path}: variable {raw['name']}"
-    known = {"name", "description", "format", "protection", "values", "levels", "comments", "source"}
+    known = {"name", "description", "format", "protection", "values", "levels", "comments", "source", "identifier"}
     if set(raw) - known:
         raise DictionaryError(f"{where}: unknown key(s) {', '.join(sorted(set(raw) - known))}")
     if raw.get("format") not in FORMATS:
@@ -84,6 +88,12 @@ def _variable(raw, path: Path, register_source: str) -> Variable:
     if raw.get("protection") not in PROTECTIONS:
         raise DictionaryError(f"{where}: protection must be one of {', '.join(PROTECTIONS)}, "
                               f"not {raw.get('protection')!r}")
+    identifier = raw.get("identifier", False)
+    if not isinstance(identifier, bool):
+        raise DictionaryError(f"{where}: identifier must be true or false, not {identifier!r}")
+    if identifier and (raw["protection"] == "aggregated" or raw.get("values")):
+        raise DictionaryError(f"{where}: an identifier is delivered pseudonymised, never aggregated or coded: "
+                              "give it protection open or restricted, and no values")
     values = raw.get("values") or {}
     if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
         raise DictionaryError(f"{where}: values must map each code to its label")
@@ -101,7 +111,7 @@ def _variable(raw, path: Path, register_source: str) -> Variable:
     return Variable(name=raw["name"], description=_text(raw.get("description"), f"{where} description"),
                     format=raw["format"], protection=raw["protection"], source=raw.get("source", register_source),
                     values={str(k): v for k, v in values.items()}, levels=tuple(levels),
-                    comments=str(raw.get("comments", "")).strip())
+                    comments=str(raw.get("comments", "")).strip(), identifier=identifier)
 
 
 def load_register(path: Path) -> Register:
