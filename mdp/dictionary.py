@@ -15,13 +15,13 @@ Files are checked when loaded; an error names the file, the variable and the pro
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-from mdp import settings
+from mdp import ddi, settings
 from mdp.errors import PlatformError
 
 PROTECTIONS = ("open", "aggregated", "restricted")
@@ -66,6 +66,18 @@ class Register:
 
     def variable(self, name: str) -> Variable | None:
         return next((v for v in self.variables if v.name == name), None)
+
+    def subset(self, names) -> Register:
+        """The same register with only these variables, in the register's order.
+
+        The extraction describes a delivered file by the variables granted to a
+        project, not the whole register.
+        """
+        wanted = set(names)
+        unknown = wanted - {v.name for v in self.variables}
+        if unknown:
+            raise DictionaryError(f"{self.path}: register {self.name} has no variable(s) {', '.join(sorted(unknown))}")
+        return replace(self, variables=tuple(v for v in self.variables if v.name in wanted))
 
 
 def _text(value, where: str) -> dict:
@@ -121,6 +133,8 @@ def load_register(path: Path) -> Register:
         raise DictionaryError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(raw, dict) or not raw.get("register") or not isinstance(raw.get("variables"), list):
         raise DictionaryError(f"{path}: needs 'register', 'title', 'source' and a list of 'variables'")
+    if not NAME_RE.match(str(raw["register"])):
+        raise DictionaryError(f"{path}: register name {raw['register']!r} must be letters, digits, _ and -")
     variables = [_variable(v, path, raw.get("source", "")) for v in raw["variables"]]
     seen = set()
     for v in variables:
@@ -140,7 +154,21 @@ def load(folder: Path) -> tuple[Register, ...]:
     return registers
 
 
+def identifier_names(regs) -> frozenset[str]:
+    """Names of the identifier variables of these registers (pseudonymised at extraction)."""
+    return frozenset(v.name for r in regs for v in r.variables if v.identifier)
+
+
 @lru_cache(maxsize=1)
 def registers() -> tuple[Register, ...]:
     """The site's dictionary (read once per process)."""
     return load(settings.get().policies_dir / "dictionary")
+
+
+def ddi_codebook(regs, title: str, file_names: dict | None = None) -> bytes:
+    """These registers as a DDI Codebook 2.5 document (see mdp.ddi).
+
+    Give `Register.subset(...)` to describe only the variables delivered to a
+    project, and `file_names` (register name -> delivered file name) to name the files.
+    """
+    return ddi.codebook(regs, title=title, file_names=file_names)

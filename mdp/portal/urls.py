@@ -10,6 +10,7 @@ portal = (
         path("audit/", views.audit_log, name="audit"),
         path("dictionary/", dictionary_views.index, name="dictionary"),
         path("dictionary.csv", dictionary_views.export_csv, name="dictionary_csv"),
+        path("dictionary.xml", dictionary_views.export_ddi, name="dictionary_ddi"),
         path("dictionary/<str:register>/", dictionary_views.register_page, name="dictionary_register"),
         path("dictionary/<str:register>/<str:variable>/", dictionary_views.variable_page, name="dictionary_variable"),
         path("login", hub_login.start, name="login"),
