@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from lxml import etree
 
 from mdp import dictionary
@@ -250,3 +251,33 @@ def test_portal_serves_the_ddi_export(client):
     one = etree.fromstring(client.get("/services/portal/dictionary.xml?register=employers").content)
     assert [f.get("ID") for f in one.findall(f"{DDI}fileDscr")] == ["F_employers"]
     assert client.get("/services/portal/dictionary.xml?register=nope").status_code == 404
+
+
+CATALOGUE = Path(__file__).resolve().parents[1] / "mdp" / "portal" / "locale" / "fr" / "LC_MESSAGES" / "django.mo"
+
+
+@pytest.mark.django_db
+def test_language_chooser_switches_the_dictionary_to_french_and_back(client):
+    assert CATALOGUE.exists(), "French catalogue not compiled: run scripts/setup-host.sh (django-admin compilemessages)"
+    url = "/services/portal/dictionary/individuals/i_age/"
+    english = client.get(url).content.decode()
+    assert 'id="language"' in english and "Age at the end of the month" in english
+    assert "Âge à la fin du mois" not in english
+    switched = client.post("/services/portal/language", {"language": "fr", "next": url})
+    assert switched.status_code == 302 and switched["Location"] == url
+    french = client.get(url).content.decode()
+    assert '<html lang="fr">' in french and "Âge à la fin du mois" in french
+    assert "Agrégée par défaut" in french and "Dictionnaire des données" in french
+    assert "Age at the end of the month" not in french
+    register = client.get("/services/portal/dictionary/").content.decode()
+    assert "Caractéristiques sociodémographiques des individus" in register
+    client.post("/services/portal/language", {"language": "en", "next": url})
+    assert "Age at the end of the month" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_browser_language_is_the_default_and_the_chooser_needs_a_csrf_token(client):
+    url = "/services/portal/dictionary/"
+    assert "Dictionnaire des données" in client.get(url, HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9").content.decode()
+    forged = Client(enforce_csrf_checks=True).post("/services/portal/language", {"language": "fr", "next": url})
+    assert forged.status_code == 403

@@ -10,14 +10,15 @@ import csv
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from mdp import dictionary
 
 DDI_TITLE = "Luxembourg Microdata Platform on Labour and Social Protection"
 PROTECTION_LABELS = {
-    "open": "Open: provided as described",
-    "aggregated": "Aggregated by default: finer levels on a justified request",
-    "restricted": "Not provided by default: needs a justified request",
+    "open": _("Open: provided as described"),
+    "aggregated": _("Aggregated by default: finer levels on a justified request"),
+    "restricted": _("Not provided by default: needs a justified request"),
 }
 
 

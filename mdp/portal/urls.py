@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from mdp.portal import dictionary_views, hub_login, views
 from mdp.portal.settings import PREFIX
@@ -16,6 +17,7 @@ portal = (
         path("login", hub_login.start, name="login"),
         path("oauth_callback", hub_login.callback, name="oauth_callback"),
         path("logout", hub_login.sign_out, name="logout"),
+        path("language", set_language, name="set_language"),
     ],
     "portal",
 )
