@@ -266,7 +266,7 @@ def test_language_chooser_switches_the_dictionary_to_french_and_back(client):
     switched = client.post("/services/portal/language", {"language": "fr", "next": url})
     assert switched.status_code == 302 and switched["Location"] == url
     french = client.get(url).content.decode()
-    assert '<html lang="fr">' in french and "Âge à la fin du mois" in french
+    assert '<html lang="fr">' in french and "Âge à la fin du mois" in french and ">English</button>" in french
     assert "Agrégée par défaut" in french and "Dictionnaire des données" in french
     assert "Age at the end of the month" not in french
     register = client.get("/services/portal/dictionary/").content.decode()
