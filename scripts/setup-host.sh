@@ -43,8 +43,8 @@ if [ ! -x .venv/bin/mdp ] || [ pyproject.toml -nt .venv/.installed ]; then
   touch .venv/.installed
 fi
 
-say "Compiling the portal's translations (mdp/portal/locale)"
-(cd mdp/portal && ../../.venv/bin/django-admin compilemessages -v 0)
+say "Compiling the translations (mdp/*/locale)"
+(cd mdp && ../.venv/bin/django-admin compilemessages -v 0)
 
 if [ ! -x .tools/node_modules/.bin/configurable-http-proxy ]; then
   say "Installing configurable-http-proxy (npm) in .tools"

@@ -279,5 +279,7 @@ def test_language_chooser_switches_the_dictionary_to_french_and_back(client):
 def test_browser_language_is_the_default_and_the_chooser_needs_a_csrf_token(client):
     url = "/services/portal/dictionary/"
     assert "Dictionnaire des données" in client.get(url, HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9").content.decode()
+    projects = client.get("/services/portal/projects/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Projets sur la plateforme" in projects  # the applications' own catalogue
     forged = Client(enforce_csrf_checks=True).post("/services/portal/language", {"language": "fr", "next": url})
     assert forged.status_code == 403
