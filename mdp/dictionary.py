@@ -63,6 +63,7 @@ class Register:
     source: str
     variables: tuple
     path: Path
+    position: int | None = None  # place in listings (the seeds' order); unpositioned registers come last
 
     def variable(self, name: str) -> Variable | None:
         return next((v for v in self.variables if v.name == name), None)
@@ -135,6 +136,9 @@ def load_register(path: Path) -> Register:
         raise DictionaryError(f"{path}: needs 'register', 'title', 'source' and a list of 'variables'")
     if not NAME_RE.match(str(raw["register"])):
         raise DictionaryError(f"{path}: register name {raw['register']!r} must be letters, digits, _ and -")
+    position = raw.get("position")
+    if position is not None and (type(position) is not int or position < 1):
+        raise DictionaryError(f"{path}: position must be a whole number from 1, not {position!r}")
     variables = [_variable(v, path, raw.get("source", "")) for v in raw["variables"]]
     seen = set()
     for v in variables:
@@ -142,16 +146,17 @@ def load_register(path: Path) -> Register:
             raise DictionaryError(f"{path}: variable {v.name} is listed twice")
         seen.add(v.name)
     return Register(name=raw["register"], title=_text(raw.get("title"), f"{path}: title"),
-                    source=raw.get("source", ""), variables=tuple(variables), path=path)
+                    source=raw.get("source", ""), variables=tuple(variables), path=path, position=position)
 
 
 def load(folder: Path) -> tuple[Register, ...]:
-    registers = tuple(load_register(p) for p in sorted(folder.glob("*.yaml")))
+    registers = sorted((load_register(p) for p in folder.glob("*.yaml")),
+                       key=lambda r: (r.position is None, r.position or 0, r.path.name))
     names = [r.name for r in registers]
     for name in set(names):
         if names.count(name) > 1:
             raise DictionaryError(f"{folder}: register {name!r} is defined in more than one file")
-    return registers
+    return tuple(registers)
 
 
 def identifier_names(regs) -> frozenset[str]:

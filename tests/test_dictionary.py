@@ -14,13 +14,13 @@ from lxml import etree
 from mdp import dictionary
 
 SHIPPED = Path(__file__).resolve().parents[1] / "policies" / "dictionary"
-THEMATIC_REGISTERS = {"individuals", "affiliations", "jobs", "employers", "social_benefits", "work_absences",
-                      "redeployments", "family_links", "benefits_in_kind"}
+THEMATIC_REGISTERS = ["individuals", "affiliations", "jobs", "employers", "social_benefits", "work_absences",
+                      "redeployments", "family_links", "benefits_in_kind"]
 
 
-def test_every_thematic_register_of_the_seeds_loads():
+def test_every_thematic_register_of_the_seeds_loads_in_the_seeds_order():
     regs = {r.name: r for r in dictionary.load(SHIPPED)}
-    assert set(regs) == THEMATIC_REGISTERS
+    assert list(regs) == THEMATIC_REGISTERS
     for reg in regs.values():
         assert reg.title.get("fr"), f"{reg.name} has no French title"
         assert reg.variable("reference_period") is not None, f"{reg.name} has no reference_period"
@@ -95,6 +95,7 @@ variables:
     (lambda t: t.replace("    format: character", "    format: character\n    identifier: true"),
      "variable v1: an identifier is delivered pseudonymised, never aggregated or coded"),
     (lambda t: t.replace("register: r", "register: 'r r'"), "register name 'r r' must be"),
+    (lambda t: t.replace("register: r", "register: r\nposition: first"), "position must be a whole number"),
 ])
 def test_bad_file_names_file_variable_and_problem(tmp_path, edit, message):
     path = tmp_path / "r.yaml"
