@@ -270,8 +270,10 @@ def test_language_chooser_switches_the_dictionary_to_french_and_back(client):
     assert '<html lang="fr">' in french and "Âge à la fin du mois" in french and ">English</button>" in french
     assert "Agrégée par défaut" in french and "Dictionnaire des données" in french
     assert "Age at the end of the month" not in french
-    register = client.get("/services/portal/dictionary/").content.decode()
-    assert "Caractéristiques sociodémographiques des individus" in register
+    index = client.get("/services/portal/dictionary/").content.decode()
+    assert "Caractéristiques sociodémographiques des individus" in index
+    absences = client.get("/services/portal/dictionary/work_absences/").content.decode()
+    assert "Absences au travail" in absences and ">restreinte</td>" in absences
     client.post("/services/portal/language", {"language": "en", "next": url})
     assert "Age at the end of the month" in client.get(url).content.decode()
 
