@@ -134,6 +134,9 @@ def load_register(path: Path) -> Register:
         raise DictionaryError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(raw, dict) or not raw.get("register") or not isinstance(raw.get("variables"), list):
         raise DictionaryError(f"{path}: needs 'register', 'title', 'source' and a list of 'variables'")
+    unknown = set(raw) - {"register", "position", "title", "source", "variables"}
+    if unknown:
+        raise DictionaryError(f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
     if not NAME_RE.match(str(raw["register"])):
         raise DictionaryError(f"{path}: register name {raw['register']!r} must be letters, digits, _ and -")
     position = raw.get("position")

@@ -96,6 +96,7 @@ variables:
      "variable v1: an identifier is delivered pseudonymised, never aggregated or coded"),
     (lambda t: t.replace("register: r", "register: 'r r'"), "register name 'r r' must be"),
     (lambda t: t.replace("register: r", "register: r\nposition: first"), "position must be a whole number"),
+    (lambda t: t.replace("register: r", "register: r\nowner: me"), "r.yaml: unknown key(s) owner"),
 ])
 def test_bad_file_names_file_variable_and_problem(tmp_path, edit, message):
     path = tmp_path / "r.yaml"
