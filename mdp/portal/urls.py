@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from mdp.applications import views as applications
 from mdp.portal import account_views, dictionary_views, hub_login, views
@@ -11,6 +12,7 @@ portal = (
         path("audit/", views.audit_log, name="audit"),
         path("dictionary/", dictionary_views.index, name="dictionary"),
         path("dictionary.csv", dictionary_views.export_csv, name="dictionary_csv"),
+        path("dictionary.xml", dictionary_views.export_ddi, name="dictionary_ddi"),
         path("dictionary/<str:register>/", dictionary_views.register_page, name="dictionary_register"),
         path("dictionary/<str:register>/<str:variable>/", dictionary_views.variable_page, name="dictionary_variable"),
         path("register/", account_views.register, name="register"),
@@ -31,6 +33,7 @@ portal = (
         path("login", hub_login.start, name="login"),
         path("oauth_callback", hub_login.callback, name="oauth_callback"),
         path("logout", hub_login.sign_out, name="logout"),
+        path("language", set_language, name="set_language"),
     ],
     "portal",
 )
