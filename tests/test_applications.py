@@ -306,3 +306,14 @@ def test_self_registration_creates_a_login_with_totp():
     bad = c.post(f"{P}/register/", {"username": "newbie", "full_name": "X", "email": "nope",
                                     "password": "short", "password_again": "other"}).content.decode()
     assert "Enter a valid email address" in bad and "at least 10 characters" in bad
+
+
+def test_validation_messages_follow_the_page_language(people):
+    c = _client(people["ana"])
+    c.post(f"{P}/applications/new/")
+    app = Application.objects.get()
+    r = c.post(f"{P}/applications/{app.pk}/edit/description/",
+               {**DESCRIPTION, "research_description": "mot " * 601, "action": "continue"},
+               HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9")
+    page = r.content.decode()
+    assert "600 mots au plus (ce texte en a 601)." in page and "Description de la recherche" in page

@@ -18,6 +18,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from mdp import dictionary, settings
 from mdp.applications import form_policy, policies
@@ -53,8 +55,8 @@ class ApplicationError(PlatformError, ValueError):
 
 def _transition(actor, application: Application, to: Status, comment: str = "") -> None:
     if to not in TRANSITIONS[Status(application.status)]:
-        raise ApplicationError(f"An application that is {application.get_status_display()} cannot become "
-                               f"{Status(to).label}.")
+        raise ApplicationError(_("An application that is {status} cannot become {to}.").format(
+            status=application.get_status_display(), to=Status(to).label))
     before = application.status
     application.status = to
     application.save()
@@ -81,7 +83,7 @@ def save_answers(user, application: Application, section_key: str, data: dict) -
     policies.check_can_edit(user, application)
     section = form_policy.get().section(section_key)
     if section is None or section.kind != "fields":
-        raise ApplicationError(f"There is no section {section_key!r} of questions in this form.")
+        raise ApplicationError(_("There is no section {key!r} of questions in this form.").format(key=section_key))
     answers = dict(application.answers)
     for f in section.fields:
         value = data.get(f.key)
@@ -103,26 +105,27 @@ def member_problems(members: list) -> dict:
     User = get_user_model()
     problems: dict = {}
     if not members:
-        return {0: {"name": "List at least one member."}}
+        return {0: {"name": _("List at least one member.")}}
     usernames = [m.get("username") for m in members]
     for i, m in enumerate(members):
         row = {}
         for key in ("name", "institution", "role", "expertise"):
             if not m.get(key):
-                row[key] = "This field is required."
+                row[key] = _("This field is required.")
         if not form_policy.EMAIL_RE.match(m.get("email") or ""):
-            row["email"] = "Enter an e-mail address such as name@institution.lu."
+            row["email"] = _("Enter an e-mail address such as name@institution.lu.")
         if not m.get("username"):
-            row["username"] = "Each member needs an account on the platform: enter its user name."
+            row["username"] = _("Each member needs an account on the platform: enter its user name.")
         elif not User.objects.filter(username=m["username"], is_active=True).exists():
-            row["username"] = f"There is no active account {m['username']!r}: ask this member to create one."
+            row["username"] = _("There is no active account {name!r}: ask this member to create one.").format(
+                name=m["username"])
         elif usernames.count(m["username"]) > 1:
-            row["username"] = "This account is listed twice."
+            row["username"] = _("This account is listed twice.")
         if not m.get("luxembourg"):
-            row["luxembourg"] = "Members must belong to an institution based in Luxembourg."
+            row["luxembourg"] = _("Members must belong to an institution based in Luxembourg.")
         for key in ("name", "institution", "role", "expertise"):
             if len(m.get(key) or "") > 300:
-                row[key] = "At most 300 characters."
+                row[key] = _("At most 300 characters.")
         if row:
             problems[i] = row
     return problems
@@ -159,24 +162,24 @@ def variable_problems(register: dictionary.Register, requested: dict) -> dict:
     for name, req in requested.items():
         var = register.variable(name)
         if var is None:
-            problems[name] = "This variable is no longer in the data dictionary: untick it."
+            problems[name] = _("This variable is no longer in the data dictionary: untick it.")
             continue
         level = req.get("level") or ""
         justification = (req.get("justification") or "").strip()
         if var.levels and level not in [lv.name for lv in var.levels]:
-            problems[name] = "Choose one of the levels offered."
+            problems[name] = _("Choose one of the levels offered.")
             continue
         if var.protection == "restricted":
-            need, why = minimum["restricted"], "a variable not provided by default"
+            need, why = minimum["restricted"], _("a variable not provided by default")
         elif var.levels and _level_rank(var, level) > _level_rank(var, default_level(var)):
-            need, why = minimum["finer_level"], "a level finer than the default"
+            need, why = minimum["finer_level"], _("a level finer than the default")
         else:
-            need, why = minimum["default_level"], "each variable"
+            need, why = minimum["default_level"], _("each variable")
         if len(justification) < need:
-            problems[name] = (f"Justify {why} in at least {need} characters (need to know)." if justification
-                              else f"A justification is required for {why}.")
+            problems[name] = (_("Justify {what} in at least {n} characters (need to know).") if justification
+                              else _("A justification is required for {what}.")).format(what=why, n=need)
         elif len(justification) > 2000:
-            problems[name] = "At most 2000 characters."
+            problems[name] = _("At most 2000 characters.")
     return problems
 
 
@@ -185,7 +188,7 @@ def save_variables(user, application: Application, register_name: str, rows: dic
     policies.check_can_edit(user, application)
     register = next((r for r in dictionary.registers() if r.name == register_name), None)
     if register is None:
-        raise ApplicationError(f"There is no register {register_name!r} in the data dictionary.")
+        raise ApplicationError(_("There is no register {name!r} in the data dictionary.").format(name=register_name))
     requested = {}
     for name, row in rows.items():
         var = register.variable(name)
@@ -224,10 +227,10 @@ def add_document(user, application: Application, upload) -> Document:
     form = form_policy.get()
     name = clean_file_name(upload.name)
     if application.documents.count() >= form.max_documents:
-        raise ApplicationError(f"At most {form.max_documents} documents per application.")
+        raise ApplicationError(_("At most {n} documents per application.").format(n=form.max_documents))
     if upload.size > form.max_document_mb * 1024 * 1024:
-        raise ApplicationError(f"{name} is {upload.size / 1024 / 1024:.1f} MB: documents may be at most "
-                               f"{form.max_document_mb} MB.")
+        raise ApplicationError(_("{name} is {size:.1f} MB: documents may be at most {limit} MB.").format(
+            name=name, size=upload.size / 1024 / 1024, limit=form.max_document_mb))
     if not name.lower().endswith(".pdf"):
         raise ApplicationError(f"{name} is not a PDF: only .pdf documents are accepted.")
     digest = hashlib.sha256()
@@ -241,7 +244,8 @@ def add_document(user, application: Application, upload) -> Document:
                 if not first:
                     first = chunk[:5]
                     if first != b"%PDF-":
-                        raise ApplicationError(f"{name} is named like a PDF but its content is not a PDF.")
+                        raise ApplicationError(_("{name} is named like a PDF but its content is not a PDF.").format(
+                            name=name))
                 digest.update(chunk)
                 out.write(chunk)
         sha = digest.hexdigest()
@@ -281,13 +285,13 @@ def problems(application: Application) -> dict:
             by_name = {r.name: r for r in dictionary.registers()}
             for register_name, requested in application.variables.items():
                 if register_name not in by_name:
-                    section_problems[register_name] = {"*": "This register is no longer in the data dictionary."}
+                    section_problems[register_name] = {"*": _("This register is no longer in the data dictionary.")}
                     continue
                 bad = variable_problems(by_name[register_name], requested)
                 if bad:
                     section_problems[register_name] = bad
             if not any(application.variables.values()):
-                section_problems["*"] = "Tick at least one variable."
+                section_problems["*"] = _("Tick at least one variable.")
         else:
             section_problems = {}
         if section_problems:
@@ -299,8 +303,9 @@ def submit(user, application: Application) -> None:
     policies.check_can_edit(user, application)
     found = problems(application)
     if found:
-        sections = ", ".join(form_policy.in_language(form_policy.get().section(k).title, "en") for k in found)
-        raise ApplicationError(f"The application is not complete: see {sections}.")
+        sections = ", ".join(form_policy.in_language(form_policy.get().section(k).title, get_language() or "en")
+                             for k in found)
+        raise ApplicationError(_("The application is not complete: see {sections}.").format(sections=sections))
     with transaction.atomic():
         resubmission = application.status == Status.CHANGES_REQUESTED
         if resubmission:
@@ -343,22 +348,23 @@ def decide(reviewer, application: Application, register: str, variable: str, dec
     req = _requested(application, register, variable)
     var = next(r for r in dictionary.registers() if r.name == register).variable(variable)
     if decision not in Decision.values:
-        raise ApplicationError(f"{decision!r} is not a decision: grant, coarser or refuse.")
+        raise ApplicationError(_("{decision!r} is not a decision: grant, coarser or refuse.").format(decision=decision))
     if decision == Decision.GRANT:
         level = req.get("level") or ""
     elif decision == Decision.COARSER:
         if not var.levels:
-            raise ApplicationError(f"{variable} has no levels: grant it or refuse it.")
+            raise ApplicationError(_("{variable} has no levels: grant it or refuse it.").format(variable=variable))
         if level not in [lv.name for lv in var.levels] or _level_rank(var, level) >= _level_rank(var, req["level"]):
             coarser = [lv.name for lv in var.levels[:_level_rank(var, req["level"])]]
-            raise ApplicationError(f"Choose a level of {variable} coarser than the one requested "
-                                   f"({', '.join(coarser) or 'there is none: grant it or refuse it'}).")
+            raise ApplicationError(_("Choose a level of {variable} coarser than the one requested ({levels}).").format(
+                variable=variable, levels=", ".join(coarser) or _("there is none: grant it or refuse it")))
     else:
         level = ""
     if decision != Decision.GRANT and not comment.strip():
-        raise ApplicationError(f"Say why {variable} is refused or coarsened: the applicant reads this comment.")
+        raise ApplicationError(_("Say why {variable} is refused or coarsened: the applicant reads this comment.").format(
+            variable=variable))
     if output_threshold is not None and not 1 <= output_threshold <= 1000:
-        raise ApplicationError("The output-check threshold must be between 1 and 1000.")
+        raise ApplicationError(_("The output-check threshold must be between 1 and 1000."))
     with transaction.atomic():
         d, _ = VariableDecision.objects.update_or_create(
             application=application, register=register, variable=variable,
@@ -394,12 +400,12 @@ def review_gaps(application: Application) -> list[str]:
     decided = set(application.decisions.values_list("register", "variable"))
     undecided = [f"{r}.{v}" for r, vs in application.variables.items() for v in vs if (r, v) not in decided]
     if undecided:
-        gaps.append(f"decide on {', '.join(undecided)}")
+        gaps.append(_("decide on {variables}").format(variables=", ".join(undecided)))
     missing = [c.label for c in Criterion if not (application.criteria.get(c.value) or "").strip()]
     if missing:
-        gaps.append(f"note the criteria: {', '.join(str(m) for m in missing)}")
+        gaps.append(_("note the criteria: {criteria}").format(criteria=", ".join(str(m) for m in missing)))
     if not application.proportionality.strip():
-        gaps.append("write the proportionality analysis")
+        gaps.append(_("write the proportionality analysis"))
     return gaps
 
 
@@ -408,7 +414,7 @@ def validate(reviewer, application: Application) -> None:
     policies.check_can_validate(reviewer, application)
     gaps = review_gaps(application)
     if gaps:
-        raise ApplicationError(f"Nothing to validate yet: the lead reviewer must {'; '.join(gaps)}.")
+        raise ApplicationError(_("Nothing to validate yet: the lead reviewer must {todo}.").format(todo="; ".join(gaps)))
     with transaction.atomic():
         application.validated_by, application.validated_at = reviewer, timezone.now()
         application.save()
@@ -419,7 +425,7 @@ def validate(reviewer, application: Application) -> None:
 def request_changes(reviewer, application: Application, comment: str) -> None:
     policies.check_can_decide(reviewer, application)
     if not comment.strip():
-        raise ApplicationError("Tell the applicant which changes are needed.")
+        raise ApplicationError(_("Tell the applicant which changes are needed."))
     with transaction.atomic():
         _transition(reviewer, application, Status.CHANGES_REQUESTED, comment.strip())
 
@@ -427,7 +433,7 @@ def request_changes(reviewer, application: Application, comment: str) -> None:
 def reject(reviewer, application: Application, comment: str) -> None:
     policies.check_can_decide(reviewer, application)
     if not comment.strip():
-        raise ApplicationError("Give the applicant the reason for the rejection.")
+        raise ApplicationError(_("Give the applicant the reason for the rejection."))
     with transaction.atomic():
         _transition(reviewer, application, Status.REJECTED, comment.strip())
 
@@ -452,15 +458,15 @@ def approve(reviewer, application: Application, comment: str = ""):
     policies.check_can_decide(reviewer, application)
     gaps = review_gaps(application)
     if gaps:
-        raise ApplicationError(f"Before approval, {'; '.join(gaps)}.")
+        raise ApplicationError(_("Before approval, {todo}.").format(todo="; ".join(gaps)))
     if application.validated_by_id is None:
-        raise ApplicationError("A second reviewer must validate the proportionality analysis before approval.")
+        raise ApplicationError(_("A second reviewer must validate the proportionality analysis before approval."))
     if not application.decisions.exclude(decision=Decision.REFUSE).exists():
-        raise ApplicationError("Every variable is refused: reject the application instead.")
+        raise ApplicationError(_("Every variable is refused: reject the application instead."))
     member_issues = member_problems(application.members)
     if member_issues:
-        raise ApplicationError("The members section has problems (for example an account that no longer exists); "
-                               "request changes from the applicant.")
+        raise ApplicationError(_("The members section has problems (for example an account that no longer exists); "
+                               "request changes from the applicant."))
     from datetime import date
 
     a = application.answers
@@ -481,7 +487,7 @@ def approve(reviewer, application: Application, comment: str = ""):
             application.project = project
             _transition(reviewer, application, Status.APPROVED, comment.strip())
     except registry.RegistryError as exc:
-        raise ApplicationError(f"The project could not be created: {exc}.") from None
+        raise ApplicationError(_("The project could not be created: {reason}.").format(reason=exc)) from None
     return project
 
 

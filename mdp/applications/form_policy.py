@@ -15,6 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from mdp import settings
 from mdp.errors import PlatformError
@@ -59,30 +61,30 @@ class Field:
         """The problem with `value` as a sentence, or None. `answers` holds the section's other values."""
         empty = value in (None, "", [], False)
         if empty:
-            return "This field is required." if self.required else None
+            return _("This field is required.") if self.required else None
         if self.type in ("text", "textarea", "email", "date", "month", "choice") and not isinstance(value, str):
-            return "This value has the wrong form."
+            return _("This value has the wrong form.")
         if self.max_length and len(value) > self.max_length:
-            return f"At most {self.max_length} characters (this has {len(value)})."
+            return _("At most {limit} characters (this has {n}).").format(limit=self.max_length, n=len(value))
         if self.max_words:
             words = len(value.split())
             if words > self.max_words:
-                return f"At most {self.max_words} words (this has {words})."
+                return _("At most {limit} words (this has {n}).").format(limit=self.max_words, n=words)
         if self.type == "email" and not EMAIL_RE.match(value):
-            return "Enter an e-mail address such as name@institution.lu."
+            return _("Enter an e-mail address such as name@institution.lu.")
         if self.type == "date":
             try:
                 date.fromisoformat(value)
             except ValueError:
-                return "Enter a date as YYYY-MM-DD."
+                return _("Enter a date as YYYY-MM-DD.")
         if self.type == "month" and not MONTH_RE.match(value):
-            return "Enter a month as YYYY-MM."
+            return _("Enter a month as YYYY-MM.")
         if self.type == "choice" and value not in self.choices:
-            return "Choose one of the listed options."
+            return _("Choose one of the listed options.")
         if self.type == "multichoice" and (not isinstance(value, list) or set(value) - set(self.choices)):
-            return "Choose among the listed options."
+            return _("Choose among the listed options.")
         if self.after and isinstance(answers.get(self.after), str) and answers[self.after] and value < answers[self.after]:
-            return f"Must not be before “{labels.get(self.after, self.after)}”."
+            return _("Must not be before “{other}”.").format(other=labels.get(self.after, self.after))
         return None
 
 
@@ -99,7 +101,7 @@ class Section:
 
     def check(self, answers: dict) -> dict:
         """{field key: problem} for a plain section's answers."""
-        labels = {f.key: in_language(f.label, "en") for f in self.fields}
+        labels = {f.key: in_language(f.label, get_language() or "en") for f in self.fields}
         problems = {}
         for f in self.fields:
             problem = f.check(answers.get(f.key), answers, labels)

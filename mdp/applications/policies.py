@@ -7,6 +7,8 @@ tests all go through these.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from mdp.applications.enums import Status
 from mdp.applications.models import Application
 from mdp.errors import PlatformError
@@ -37,44 +39,45 @@ def check_can_view(user, application: Application) -> None:
         return
     if has_role(user, Role.REVIEWER) and application.status != Status.DRAFT:
         return
-    raise ApplicationRefused("This application is not yours: only its members and the reviewers may open it.")
+    raise ApplicationRefused(_("This application is not yours: only its members and the reviewers may open it."))
 
 
 def check_can_edit(user, application: Application) -> None:
     if application.owner_id != user.pk:
         check_can_view(user, application)
-        raise ApplicationRefused("Only the applicant who created this application can change it.")
+        raise ApplicationRefused(_("Only the applicant who created this application can change it."))
     if application.status not in EDITABLE:
-        raise ApplicationRefused(f"This application is {application.get_status_display()}: it can be changed only as "
-                                 "a draft or when the reviewers ask for changes.")
+        raise ApplicationRefused(_("This application is {status}: it can be changed only as a draft or when the "
+                                   "reviewers ask for changes.").format(status=application.get_status_display()))
 
 
 def check_can_review(user, application: Application) -> None:
     if not has_role(user, Role.REVIEWER):
-        raise ApplicationRefused("Only reviewers review applications.")
+        raise ApplicationRefused(_("Only reviewers review applications."))
     if is_member(user, application):
-        raise ApplicationRefused("You are a member of this application: another reviewer must review it.")
+        raise ApplicationRefused(_("You are a member of this application: another reviewer must review it."))
     if application.status not in REVIEWABLE:
-        raise ApplicationRefused(f"This application is {application.get_status_display()}: there is nothing to review.")
+        raise ApplicationRefused(_("This application is {status}: there is nothing to review.").format(
+            status=application.get_status_display()))
 
 
 def check_can_decide(user, application: Application) -> None:
     """Per-variable decisions, criteria and the final verdict belong to the lead reviewer."""
     check_can_review(user, application)
     if application.status != Status.IN_REVIEW:
-        raise ApplicationRefused("Take the application into review first.")
+        raise ApplicationRefused(_("Take the application into review first."))
     if application.lead_reviewer_id != user.pk:
-        raise ApplicationRefused("Only the lead reviewer of this application decides; you may validate the "
-                                 "proportionality analysis as the second reviewer.")
+        raise ApplicationRefused(_("Only the lead reviewer of this application decides; you may validate the "
+                                 "proportionality analysis as the second reviewer."))
 
 
 def check_can_validate(user, application: Application) -> None:
     """Peer validation of the proportionality analysis: a second reviewer, never the lead."""
     check_can_review(user, application)
     if application.status != Status.IN_REVIEW:
-        raise ApplicationRefused("Only an application under review can be validated.")
+        raise ApplicationRefused(_("Only an application under review can be validated."))
     if application.lead_reviewer_id == user.pk:
-        raise ApplicationRefused("The proportionality analysis must be validated by a second reviewer, not by you.")
+        raise ApplicationRefused(_("The proportionality analysis must be validated by a second reviewer, not by you."))
 
 
 def _bool(check, *args) -> bool:
