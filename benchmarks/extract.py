@@ -187,7 +187,7 @@ def writers(args) -> dict:
     part = run.plan(spec, warehouse)[0]
     sql, outputs = run._part_sql(spec, warehouse, part, maps)
     frame = _stata_frame(con.execute(sql).df(), outputs)
-    labels = {o.file_name: dict(o.value_labels) for o in outputs if o.value_labels}
+    labels = {o.file_name: dict(o.value_labels) for o in outputs if o.kind == "code"}
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         frame.to_stata(f"{tmp}/a.dta", version=118, write_index=False, value_labels=labels)

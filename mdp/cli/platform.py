@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from mdp import desk_policy, dictionary, settings
+from mdp.applications import form_policy
 from mdp.cli.common import FixableError, console, errors, registry
 
 firewall = typer.Typer(no_args_is_help=True)
@@ -59,9 +60,13 @@ def run():
 
     s = settings.get()
     registry()
+    from mdp.registry import business_logic as registry_business_logic
+
     with errors():
         desk_policy.load(s.policies_dir / "desk.yaml")
         dictionary.load(s.policies_dir / "dictionary")
+        form_policy.load(s.policies_dir / "application.yaml")
+        registry_business_logic.agreement_text()
         client = images.docker_client()
         images.current_desk_image(client)
         network.ensure_desk_network(client, s)

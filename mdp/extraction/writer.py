@@ -62,7 +62,7 @@ def write_dta(frame: pd.DataFrame, path: Path, outputs, data_label: str) -> None
         path, version=118, write_index=False, time_stamp=STATA_TIMESTAMP, data_label=data_label[:80],
         convert_dates={o.file_name: "td" for o in outputs if o.kind == "date"},
         variable_labels={o.file_name: o.label[:80] for o in outputs},
-        value_labels={o.file_name: dict(o.value_labels) for o in outputs if o.value_labels},
+        value_labels={o.file_name: dict(o.value_labels) for o in outputs if o.kind == "code"},
     )
 
 

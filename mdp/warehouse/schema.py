@@ -7,7 +7,7 @@ follows from its dictionary entry, and a register added to the dictionary needs 
 code here:
 
 - `reference_period` is the month as an integer YYYYMM;
-- identifiers (`*_IDnumber`) are integers (the raw ids; pseudonymised at extraction);
+- identifiers (`identifier: true`) are integers (the raw ids; pseudonymised at extraction);
 - dates are DATE, numbers DOUBLE;
 - coded characters are SMALLINT when every code is a whole number (Stata value
   labels need numbers), else VARCHAR, and must be one of the codes;
@@ -24,13 +24,14 @@ from mdp.dictionary import Register, Variable
 from mdp.errors import PlatformError
 
 PERIOD = "reference_period"
-IDENTIFIER_SUFFIX = "_IDnumber"
 
 # The finest level of an aggregated character variable -> how it is stored.
 FINE_FORMS = {
-    "years": "SMALLINT",   # age in completed years
-    "country": "VARCHAR",  # ISO 3166 alpha-2
-    "commune": "VARCHAR",  # "LU:<commune>", or the foreign region ("FR:Moselle")
+    "years": "SMALLINT",      # age in completed years
+    "country": "VARCHAR",     # ISO 3166 alpha-2
+    "commune": "VARCHAR",     # "LU:<canton>:<commune>", or the foreign region ("FR:Moselle")
+    "unit_group": "VARCHAR",  # ISCO-08 unit group, 4 digits
+    "class": "VARCHAR",       # NACE Rev. 2 class, "47.11"
 }
 
 
@@ -50,7 +51,7 @@ class Column:
 
 
 def is_identifier(variable: Variable) -> bool:
-    return variable.name.endswith(IDENTIFIER_SUFFIX)
+    return variable.identifier
 
 
 def identifier_kind(variable: Variable) -> str:
@@ -64,7 +65,7 @@ def identifier_kind(variable: Variable) -> str:
     for kind in ("individual", "employer", "job"):
         if kind in name:
             return "person" if kind == "individual" else kind
-    return name.removesuffix(IDENTIFIER_SUFFIX.lower())
+    return name.removesuffix("_idnumber")
 
 
 def finest_level(variable: Variable) -> str | None:
