@@ -13,7 +13,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from mdp import settings
+from mdp import dictionary, settings
 from mdp.extraction import pseudonym, recode, run, writer
 from mdp.extraction.spec import SpecError, check_within, validate
 from mdp.staging import Staging, recover
@@ -323,19 +323,45 @@ def test_import_checks_every_file_and_loads_nothing_on_a_problem(tmp_path):
     assert list(stored.i_residence_country) == ["LU", "FR"]
 
 
-def test_synth_is_deterministic_and_consistent(wh, tmp_path):
+def test_synth_is_deterministic_and_consistent_across_registers(wh, tmp_path):
     again = Warehouse(tmp_path / "again")
     synth.generate(300, *MONTHS, seed=7, root=again.root)
-    for register in ("individuals", "jobs", "social_benefits", "work_absences"):
+    assert sorted(again.registers()) == sorted(r.name for r in dictionary.registers())
+    for register in again.registers():
         assert again.file(register, 201503).read_bytes() == wh.file(register, 201503).read_bytes()
-    f = {r: f"read_parquet('{wh.file(r, 201503)}')" for r in ("individuals", "jobs", "social_benefits", "work_absences")}
-    orphans = duckdb.sql(f"SELECT count(*) FROM {f['jobs']} j ANTI JOIN {f['individuals']} i USING (individual_IDnumber)")
-    assert orphans.fetchone()[0] == 0
-    absent_unemployed = duckdb.sql(f"SELECT count(*) FROM {f['work_absences']} a "
-                                   f"ANTI JOIN {f['jobs']} j USING (individual_IDnumber)").fetchone()[0]
-    assert absent_unemployed == 0
+    f = {r: f"read_parquet('{wh.file(r, 201503)}', hive_partitioning = false)" for r in wh.registers()}
+    orphans = {  # every id a register points to exists that month where it belongs
+        "job's person": f"{f['jobs']} x ANTI JOIN {f['individuals']} i USING (individual_IDnumber)",
+        "job's employer": f"{f['jobs']} x ANTI JOIN {f['employers']} e USING (employer_IDnumber)",
+        "absence's job": f"{f['work_absences']} x ANTI JOIN {f['jobs']} j USING (job_IDnumber, individual_IDnumber)",
+        "redeployment's job": f"{f['redeployments']} x ANTI JOIN {f['jobs']} j USING (job_IDnumber, employer_IDnumber)",
+        "related person": f"{f['family_links']} x ANTI JOIN {f['individuals']} i "
+                          "ON x.related_individual_IDnumber = i.individual_IDnumber",
+        "benefit's person": f"{f['social_benefits']} x ANTI JOIN {f['individuals']} i USING (individual_IDnumber)",
+    }
+    for what, sql in orphans.items():
+        assert duckdb.sql(f"SELECT count(*) FROM {sql}").fetchone()[0] == 0, what
+    employees = duckdb.sql(f"SELECT sum(e_nb_employees) FROM {f['employers']}").fetchone()[0]
+    assert employees == duckdb.sql(f"SELECT count(*) FROM {f['jobs']}").fetchone()[0]
     shares = duckdb.sql(f"SELECT i_residence_country, count(*) FROM {f['individuals']} GROUP BY 1").fetchall()
     assert {c for c, _ in shares} == {"LU", "FR", "BE", "DE"}
+
+
+def test_every_level_of_the_dictionary_has_a_recode(wh):
+    """Each register and level can be delivered: run every recode on a warehouse month."""
+    for register in dictionary.registers():
+        select = ", ".join(recode.output(v, lv.name if lv else None).sql + f' AS "c{i}_{j}"'
+                           for i, v in enumerate(register.variables) for j, lv in enumerate(v.levels or [None]))
+        duckdb.sql(f"SELECT {select} FROM read_parquet('{wh.file(register.name, 201502)}', "
+                   "hive_partitioning = false) AS t").fetchall()
+    nace = get_register("employers").variable("e_NACE_sector")
+    assert sql_value(nace, "section", "47.11", "VARCHAR") == "G" and sql_value(nace, "division", "47.11", "VARCHAR") == "47"
+    spending = get_register("benefits_in_kind").variable("h_health_care_expenditure")
+    assert [spending.values[str(sql_value(spending, "bands", x, "DOUBLE"))] for x in (0, 99.5, 100, 5000)] == \
+        ["None", "1-99 EUR", "100-499 EUR", "5000 EUR and more"]
+    location = get_register("employers").variable("e_location")
+    assert location.values[f"{sql_value(location, 'canton', 'LU:Esch-sur-Alzette:Differdange', 'VARCHAR'):02d}"] \
+        == "Esch-sur-Alzette"
 
 
 # --- through the CLI and the registry --------------------------------------------------------------------------------

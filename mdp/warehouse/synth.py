@@ -8,18 +8,26 @@ in bounded memory. What it models, in rough Luxembourg proportions:
   Germany; citizenship mix of residents (Luxembourgers, Portuguese, French, …)
   with naturalisations during the period; residence by canton or foreign region;
   entries, exits and deaths;
-- employers with a sector and a size class (larger firms get more jobs);
+- employers with a NACE class, a legal form, a place and a size that follows from
+  their jobs (the employers register counts the jobs, women, cross-border workers …);
 - job spells (permanent, fixed-term, temporary agency, apprenticeship) with start,
-  planned and effective ends, trial periods, temporary agency user firms;
+  planned and effective ends, trial periods, temporary agency user firms, working
+  time, wage and occupation (ISCO), and the internal redeployments of a few jobs;
+- affiliations: status (employee, self-employed, civil servant, unemployed,
+  pensioner, REVIS, co-insured), insurances, contributory income;
 - children, and the family benefits that follow from them (family, school, birth,
   maternity, child-rearing allowances, child bonus, parental leave), paid to an
-  eligible parent, with the amounts' reforms (2015, 2016);
-- work absences, only of persons with a job in that month.
+  eligible parent, with the amounts' reforms (2015, 2016); unemployment benefits
+  after a job ends, pensions from 60, REVIS (from 2019) or RMG, cost-of-living
+  allowance;
+- spouses and registered partners (family links, both directions, with household);
+- work absences, only of persons with a job that month, naming the job;
+- health care, hospital stays and long-term care (benefits in kind).
 
 A job belongs to a person present that month and to an existing employer; a
 benefit goes to a parent of a child of the right age; an absence to an employee.
-Variables of the dictionary that no generator below fills are stored empty (the
-import check reports them by name).
+Every register of the dictionary has a generator below (a method of `Month`
+named after it); a variable no generator fills is stored empty.
 """
 
 from __future__ import annotations
@@ -68,7 +76,13 @@ SIZE_CLASS_SHARE = [.70, .20, .07, .025, .005]      # 1-9, 10-49, 50-249, 250-99
 SIZE_CLASS_JOBS = np.array([4, 22, 110, 450, 2000])  # typical jobs per employer of each class
 ACTIVATION_TYPES = np.array(["CAE", "CIE", "CRE", "SIE", "OTI"])
 
-REGISTER_SEED = {"individuals": 1, "jobs": 2, "social_benefits": 3, "work_absences": 4}
+REGISTER_SEED = {"individuals": 1, "jobs": 2, "social_benefits": 3, "work_absences": 4, "affiliations": 5,
+                 "employers": 6, "redeployments": 7, "family_links": 8, "benefits_in_kind": 9}
+NACE_DIVISIONS = {"C": (10, 33), "F": (41, 43), "G": (45, 47), "H": (49, 53), "I": (55, 56), "J": (58, 63),
+                  "K": (64, 66), "M": (69, 75), "N": (77, 82), "O": (84, 84), "P": (85, 85), "Q": (86, 88),
+                  "S": (94, 96)}
+SIZE_BOUNDS = [0, 1, 5, 10, 20, 50, 100, 250, 500]   # e_size_class 0..8: lower bounds of the dictionary's bands
+ICD10_CHAPTERS = np.array(["I", "II", "IV", "V", "IX", "X", "XI", "XIII", "XIV", "XV", "XIX"])
 
 
 def _month_index(month: int) -> int:
@@ -131,6 +145,17 @@ class Population:
     job_activation: np.ndarray   # index into ACTIVATION_TYPES, -1: none
     job_redeployed: np.ndarray
     job_trial_months: np.ndarray
+    job_part_time: np.ndarray
+    job_wage: np.ndarray
+    job_occupation: np.ndarray   # ISCO-08 unit group, 4 digits
+    wage: np.ndarray             # the person's usual full-time wage (unemployment benefit, pension)
+    employer_nace: np.ndarray    # NACE class "47.11"
+    employer_legal_form: np.ndarray
+    employer_place: np.ndarray
+    employer_since: np.ndarray
+    employer_mutuality: np.ndarray
+    spouse: np.ndarray           # index of the spouse or registered partner, -1 if none
+    union_start: np.ndarray
     # children: (parent index, birth date); the parent is the one receiving family benefits
     child_parent: np.ndarray
     child_birth: np.ndarray
@@ -231,7 +256,36 @@ def population(persons: int, first_month: int, last_month: int, seed: int) -> Po
     leave_start = child_birth[takes_leave] + np.timedelta64(91, "D")
     leave_end = leave_start + np.select([leave_type == 1, leave_type == 2], [182, 365], 608).astype("timedelta64[D]")
 
+    # what later registers need; drawn from a second stream so the draws above stay as they were
+    more = np.random.default_rng([seed, 99])
+    wage = np.exp(more.normal(np.log(np.where(cross_border, 4200, 4600)), 0.45, n))
+    job_part_time = (more.random(n_jobs) < np.where(gender[job_person] == 2, 0.32, 0.07)).astype(int)
+    job_wage = np.round(wage[job_person] * more.uniform(0.85, 1.15, n_jobs) * np.where(job_part_time, 0.5, 1.0), 2)
+    blue_major = more.choice([7, 8, 9], n_jobs)
+    white_major = more.choice([1, 2, 3, 4, 5], n_jobs, p=[.08, .3, .27, .2, .15])
+    job_occupation = np.char.add(np.where(job_blue == 1, blue_major, white_major).astype(str),
+                                 more.integers(110, 999, n_jobs).astype(str))
+    divisions = np.array([more.integers(NACE_DIVISIONS[s][0], NACE_DIVISIONS[s][1] + 1) for s in employer_sector])
+    employer_nace = np.char.add(np.char.add(np.char.zfill(divisions.astype(str), 2), "."),
+                                more.integers(10, 99, n_employers).astype(str))
+    employer_legal_form = np.where(employer_sector == "O", 6, more.choice([1, 2, 3, 4, 5], n_employers,
+                                                                          p=[.2, .5, .2, .05, .05]))
+    lu_places, lu_shares = PLACES["LU"]
+    employer_place = np.array(lu_places, dtype=object)[more.choice(len(lu_places), n_employers,
+                                                                   p=np.array(lu_shares) / sum(lu_shares))]
+    employer_since = period_start - more.integers(30, 12000, n_employers).astype("timedelta64[D]")
+    couple = np.flatnonzero(np.isin(civil_status, [2, 5]))
+    couple = more.permutation(couple)[: len(couple) // 2 * 2].reshape(-1, 2)
+    spouse = np.full(n, -1)
+    spouse[couple[:, 0]], spouse[couple[:, 1]] = couple[:, 1], couple[:, 0]
+    union_start = period_start - more.integers(100, 12000, n).astype("timedelta64[D]")
+    union_start[couple[:, 1]] = union_start[couple[:, 0]]
+
     return Population(
+        job_part_time=job_part_time, job_wage=job_wage, job_occupation=job_occupation, wage=wage,
+        employer_nace=employer_nace, employer_legal_form=employer_legal_form, employer_place=employer_place,
+        employer_since=employer_since, employer_mutuality=more.integers(1, 5, n_employers),
+        spouse=spouse, union_start=union_start,
         first=first, n_months=n_months, raw_id=1_000_000_000 + np.arange(n, dtype=np.int64) * 10 + rng.integers(0, 10, n),
         residence=residence, gender=gender, birth=birth, citizenship=citizenship, naturalised=naturalised,
         birth_country=birth_country, place=place, civil_status=civil_status, nin_date=nin_date,
@@ -265,6 +319,16 @@ class Month:
                                           & self.present[pop.job_person])
         self.employed = np.zeros(len(pop.raw_id), dtype=bool)
         self.employed[pop.job_person[self.active_jobs]] = True
+        self.job_of = np.full(len(pop.raw_id), -1)  # one of the person's jobs this month
+        self.job_of[pop.job_person[self.active_jobs]] = self.active_jobs
+        self.age = (self.end - pop.birth).astype(int) // 365.25
+        ended = (pop.job_end <= self.offset) & (pop.job_end > self.offset - 12)
+        last_end = np.full(len(pop.raw_id), -10**6)
+        np.maximum.at(last_end, pop.job_person[ended], pop.job_end[ended])
+        self.jobseeker = (self.present & ~self.employed & (last_end > self.offset - 12) & (pop.residence == 0)
+                          & (self.age < 64))
+        self.last_end = last_end
+        self.pensioner = self.present & ~self.employed & (self.age >= 60)
 
     def rng(self, register: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, self.month, REGISTER_SEED[register]])
@@ -314,6 +378,10 @@ class Month:
             "j_internal_redeployment": p.job_redeployed[j],
             "j_trial_period": (has_trial & (months_in < p.job_trial_months[j])).astype(int),
             "j_trial_period_end_date": np.where(has_trial, trial_end, np.datetime64("NaT")),
+            "j_working_time": p.job_part_time[j] + 1,
+            "j_paid_hours": np.where(p.job_part_time[j] == 1, 86.67, 173.33),
+            "j_monthly_wage": p.job_wage[j],
+            "j_occupation": _category(p.job_occupation[j]),
         })
 
     def social_benefits(self) -> pd.DataFrame:
@@ -343,11 +411,23 @@ class Month:
         maternity = (p.gender == 2) & ~self.employed & (near_birth > 0)
         childrear = (month < 201506) & ~self.employed & (under_two > 0)
         bonus = np.where(month < 201608, 76.88 * kids, 0.0)
+        rng = self.rng("social_benefits")
+        unemployed = self.jobseeker & (self.last_end > self.offset - 12)
+        maternity_cash = (p.gender == 2) & self.employed & (near_birth > 0)
+        pension_type = np.where(self.pensioner, np.where(self.age >= 65, 1, 2), 0)
+        revis_era = month >= 201901
+        revis = np.where(revis_era, p.min_income, 0)
         flags = {"i_F_family_allowance_right": kids > 0, "i_F_school_allowance_right": school > 0,
                  "i_F_birth_allowance": births > 0, "i_F_maternity_allowance": maternity,
                  "i_F_childrear_allowance": childrear, "i_F_child_bonus_right": bonus > 0,
-                 "i_F_parental_leave": on_leave}
-        any_benefit = self.present & np.logical_or.reduce(list(flags.values()))
+                 "i_F_parental_leave": on_leave, "i_F_registered_jobseeker": self.jobseeker,
+                 "i_F_unemployment_benefit": unemployed, "i_F_sickness_benefit": np.zeros(n, dtype=bool),
+                 "i_F_maternity_cash_benefit": maternity_cash,
+                 "i_F_accident_annuity": (p.raw_id % 997 == 0) & self.present,
+                 "i_F_severe_disability_income": (p.raw_id % 1499 == 1) & self.present & ~self.employed,
+                 "i_F_cost_of_living_allowance": (month % 100 == 1) & (p.min_income > 0)}
+        any_benefit = self.present & (np.logical_or.reduce(list(flags.values())) | (pension_type > 0) | (revis > 0)
+                                      | (p.min_income > 0))
         who = np.flatnonzero(any_benefit)
         lr = leave_row[who]
         has_leave = lr >= 0
@@ -371,6 +451,19 @@ class Month:
             if len(p.leave_end) else nat,
             "i_parental_leave_type": _nullable(p.leave_type[np.maximum(lr, 0)] if len(p.leave_type) else lr, has_leave),
             "i_parental_leave_rank": _nullable(np.ones(len(who)), has_leave),
+            "i_unemployment_benefit": amount(unemployed, np.round(np.minimum(0.8 * p.wage, 5300.0), 2)),
+            "i_unemployment_benefit_start_date": np.where(
+                unemployed[who], _month_start(p.first + np.maximum(self.last_end[who], -10**5)), np.datetime64("NaT")),
+            "i_maternity_cash_benefit": amount(maternity_cash, np.round(p.wage, 2)),
+            "i_pension_type": pension_type[who],
+            "i_pension": np.where(pension_type[who] > 0, np.round(0.62 * p.wage[who], 2), np.nan),
+            "i_pension_start_date": np.where(pension_type[who] > 0, p.birth[who] + np.timedelta64(60 * 365 + 15, "D"),
+                                             np.datetime64("NaT")),
+            "i_F_revis": revis[who],
+            "i_revis_inclusion_allowance": np.where(revis[who] == 1, 812.0, np.nan),
+            "i_revis_activation_allowance": np.where((revis[who] == 1) & (rng.random(len(who)) < 0.3), 1250.0, np.nan),
+            "i_rmg_supplementary_allowance": np.where(~revis_era & (p.min_income[who] == 1), 915.0, np.nan),
+            "i_cost_of_living_allowance": amount(flags["i_F_cost_of_living_allowance"], 1652.0),
         })
 
     def work_absences(self) -> pd.DataFrame:
@@ -384,10 +477,135 @@ class Month:
         other = self.employed & ~maternity & (rng.random(n) < 0.07)
         kind = rng.choice([1, 2, 4], n, p=[.85, .08, .07])
         who = np.flatnonzero(maternity | other)
+        days = np.where(maternity[who], days_in_month, rng.integers(1, 21, n)[who])
+        start = self.start + rng.integers(0, days_in_month, n)[who].clip(max=days_in_month - days).astype("timedelta64[D]")
         return pd.DataFrame({
             "reference_period": self.month, "individual_IDnumber": p.raw_id[who],
-            "a_sickness_days": np.where(maternity[who], days_in_month, rng.integers(1, 21, n)[who]).astype(float),
+            "a_sickness_days": days.astype(float),
             "a_absence_type": np.where(maternity[who], 3, kind[who]),
+            "job_IDnumber": p.job_raw[self.job_of[who]],
+            "a_absence_start_date": start, "a_absence_end_date": start + (days - 1).astype("timedelta64[D]"),
+            "a_payer": np.where(maternity[who] | (rng.random(len(who)) < 0.1), 2, 1),
+        })
+
+    def affiliations(self) -> pd.DataFrame:
+        p, who = self.pop, np.flatnonzero(self.present)
+        jobs = np.bincount(p.job_person[self.active_jobs], minlength=len(p.raw_id))
+        income = np.bincount(p.job_person[self.active_jobs], weights=p.job_wage[self.active_jobs],
+                             minlength=len(p.raw_id))
+        j = self.job_of[who]
+        status = np.where(j >= 0, np.select([p.job_status[j] == 3, p.job_status[j] == 2], [2, 3], 1),
+                          np.select([self.jobseeker[who], self.pensioner[who], p.min_income[who] == 1], [4, 5, 7], 8))
+        own_right = status != 8
+        civil_servant = status == 3
+        start = np.where(j >= 0, p.job_start_date[j], _month_start(p.first + np.maximum(p.entry[who], 0)))
+        return pd.DataFrame({
+            "reference_period": self.month, "individual_IDnumber": p.raw_id[who], "i_affiliation_status": status,
+            "i_F_active": (j >= 0).astype(int), "i_nb_jobs": jobs[who].astype(float),
+            "i_F_cross_border_worker": (p.residence[who] > 0).astype(int),
+            "i_affiliation_start_date": start, "i_affiliation_end_date": np.datetime64("NaT"),
+            "i_first_affiliation_date": p.nin_date[who],
+            "i_F_health_insurance": np.where(own_right, 1, 2), "i_health_insurance_fund": np.where(civil_servant, 2, 1),
+            "i_F_pension_insurance": (j >= 0).astype(int),
+            "i_pension_scheme": _nullable(np.where(civil_servant, 2, 1), j >= 0),
+            "i_F_accident_insurance": (j >= 0).astype(int), "i_F_longterm_care_insurance": 1,
+            "i_contributory_income": np.where(j >= 0, np.round(income[who], 2), np.nan),
+            "i_insurance_months": np.maximum((self.end - p.nin_date[who]).astype(int) // 30.44 * 0.8, 0).round(),
+        })
+
+    def employers(self) -> pd.DataFrame:
+        p, j = self.pop, self.active_jobs
+        e = p.job_employer[j]
+        m = len(p.employer_raw)
+
+        def count(mask, index=e):
+            return np.bincount(index[mask], minlength=m)
+
+        employees = count(np.ones(len(j), dtype=bool))
+        user_firm = p.job_user_firm[j]
+        sector = np.char.ljust(p.employer_nace.astype(str), 2)
+        return pd.DataFrame({
+            "reference_period": self.month, "employer_IDnumber": p.employer_raw,
+            "e_NACE_sector": _category(p.employer_nace), "e_size_class": np.searchsorted(SIZE_BOUNDS, employees, "right") - 1,
+            "e_legal_form": p.employer_legal_form, "e_location": _category(p.employer_place),
+            "e_F_public_sector": ((p.employer_legal_form == 6) | np.char.startswith(sector, "85")).astype(int),
+            "e_F_temporary_work_agency": (p.employer_sector == "N").astype(int),
+            "e_first_affiliation_date": p.employer_since, "e_deregistration_date": np.datetime64("NaT"),
+            "e_mutuality_class": p.employer_mutuality, "e_nb_employees": employees.astype(float),
+            "e_nb_women": count(p.gender[p.job_person[j]] == 2).astype(float),
+            "e_nb_blue_collar": count(p.job_blue[j] == 1).astype(float),
+            "e_nb_cross_border": count(p.residence[p.job_person[j]] > 0).astype(float),
+            "e_nb_fixed_term": count(p.job_contract[j] == 2).astype(float),
+            "e_nb_part_time": count(p.job_part_time[j] == 1).astype(float),
+            "e_nb_apprentices": count(p.job_contract[j] == 4).astype(float),
+            "e_nb_agency_workers": np.bincount(user_firm[user_firm >= 0], minlength=m).astype(float),
+            "e_nb_posted_workers": count(p.job_posted[j] == 1).astype(float),
+        })
+
+    def redeployments(self) -> pd.DataFrame:
+        """Internal redeployments: the jobs marked j_internal_redeployment, while they last."""
+        p = self.pop
+        j = self.active_jobs[p.job_redeployed[self.active_jobs] == 1]
+        decision = p.job_start_date[j] + np.timedelta64(200, "D")
+        return pd.DataFrame({
+            "reference_period": self.month, "individual_IDnumber": p.raw_id[p.job_person[j]],
+            "job_IDnumber": p.job_raw[j], "employer_IDnumber": p.employer_raw[p.job_employer[j]],
+            "r_redeployment_type": 1, "r_decision_date": decision, "r_start_date": decision + np.timedelta64(30, "D"),
+            "r_end_date": np.datetime64("NaT"), "r_F_redeployment_status": 1,
+            "r_working_time_reduction": np.where(p.job_raw[j] % 2 == 0, 20.0, 50.0),
+            "r_compensatory_allowance": np.round(0.3 * p.job_wage[j], 2), "r_F_waiting_allowance": 0,
+        })
+
+    def family_links(self) -> pd.DataFrame:
+        """Spouses and registered partners who are both in the registers (both directions)."""
+        p = self.pop
+        who = np.flatnonzero(self.present & (p.spouse >= 0))
+        who = who[self.present[p.spouse[who]]]
+        other = p.spouse[who]
+        kids = np.bincount(p.child_parent[(self.end - p.child_birth).astype(int) // 365.25 < 18]
+                           if len(p.child_parent) else np.zeros(0, int), minlength=len(p.raw_id))
+        children = kids[who] + kids[other]
+        return pd.DataFrame({
+            "reference_period": self.month, "individual_IDnumber": p.raw_id[who],
+            "related_individual_IDnumber": p.raw_id[other],
+            "household_IDnumber": 3_000_000_000 + np.minimum(who, other),
+            "f_link_type": np.where(p.civil_status[who] == 5, 2, 1), "f_link_source": 1,
+            "f_link_start_date": p.union_start[who], "f_link_end_date": np.datetime64("NaT"),
+            "f_F_same_household": 1, "f_F_child_benefit_link": 0,
+            "f_household_size": (2 + children).astype(float), "f_nb_children_household": children.astype(float),
+        })
+
+    def benefits_in_kind(self) -> pd.DataFrame:
+        p, rng = self.pop, self.rng("benefits_in_kind")
+        n = len(p.raw_id)
+        old = self.age >= 65
+        care = self.present & (rng.random(n) < np.where(old, 0.8, 0.5))
+        stay = np.where(rng.random(n) < np.where(old, 0.03, 0.008), 1, np.where(rng.random(n) < 0.01, 2, 0))
+        longterm = self.present & (self.age >= 80) & (p.raw_id % 7 == 0)
+        who = np.flatnonzero(care | (stay > 0) | longterm)
+        days_in_month = int((self.end - self.start).astype(int)) + 1
+        hospital_days = np.where(stay[who] == 1, rng.integers(1, 12, n)[who], 0)
+        admission = self.start + rng.integers(0, days_in_month, n)[who].clip(max=days_in_month - np.maximum(
+            hospital_days, 1)).astype("timedelta64[D]")
+        nat = np.datetime64("NaT")
+        expenditure = np.round(np.exp(rng.normal(4.6, 1.2, n))[who] + 900.0 * hospital_days, 2)
+        flu_season = self.month % 100 in (10, 11, 12)
+        return pd.DataFrame({
+            "reference_period": self.month, "individual_IDnumber": p.raw_id[who],
+            "h_health_care_expenditure": np.where(care[who] | (stay[who] > 0), expenditure, 0.0),
+            "h_nb_gp_consultations": rng.poisson(0.5, n)[who].astype(float),
+            "h_nb_specialist_consultations": rng.poisson(0.3, n)[who].astype(float),
+            "h_medicine_expenditure": np.round(np.exp(rng.normal(3.5, 1.0, n))[who], 2),
+            "h_vaccination": np.where(flu_season & old[who] & (rng.random(len(who)) < 0.15), 2, 0),
+            "h_F_hospital_stay": stay[who], "h_hospital_days": hospital_days.astype(float),
+            "h_hospital_admission_date": np.where(stay[who] > 0, admission, nat),
+            "h_hospital_discharge_date": np.where(stay[who] > 0, admission + hospital_days.astype("timedelta64[D]"), nat),
+            "h_main_diagnosis_chapter": pd.Categorical(np.where(stay[who] > 0, ICD10_CHAPTERS[
+                rng.integers(0, len(ICD10_CHAPTERS), n)[who]], None)),
+            "h_F_longterm_care": longterm[who].astype(int),
+            "h_longterm_care_level": np.where(longterm[who], rng.integers(1, 16, n)[who], np.nan),
+            "h_longterm_care_setting": _nullable(np.where(p.raw_id[who] % 3 == 0, 2, 1), longterm[who]),
+            "h_longterm_care_cash_benefit": np.where(longterm[who] & (p.raw_id[who] % 3 != 0), 512.0, np.nan),
         })
 
 
