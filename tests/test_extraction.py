@@ -138,6 +138,18 @@ def test_only_granted_variables_months_and_population(wh, delivered):
             assert {str(k) for k in labels} == codes
 
 
+def test_employers_are_those_of_the_populations_jobs(wh, tmp_path):
+    spec = {**SPEC, "registers": {"employers": {"variables": {"employer_IDnumber": {}, "e_NACE_sector": {},
+                                                              "e_nb_employees": {}}}}}
+    deliver(wh, "gamma", spec, tmp_path / "IN")
+    frame, meta = pyreadstat.read_dta(str(tmp_path / "IN" / "employers_201502.dta"))
+    month = {r: f"read_parquet('{wh.file(r, 201502)}', hive_partitioning = false)" for r in ("jobs", "individuals")}
+    expected = duckdb.sql(f"SELECT count(DISTINCT j.employer_IDnumber) FROM {month['jobs']} j JOIN {month['individuals']} i "
+                          "USING (individual_IDnumber) WHERE i.i_residence_country IN ('FR', 'BE', 'DE')").fetchone()[0]
+    assert len(frame) == expected > 0
+    assert set(frame.e_NACE_sector) <= set(get_register("employers").variable("e_NACE_sector").values)
+
+
 def test_value_and_variable_labels_read_back(delivered):
     in_dir, _ = delivered
     frame, meta = pyreadstat.read_dta(str(in_dir / "individuals_201503.dta"))

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from mdp import dictionary
 from mdp.errors import PlatformError
 from mdp.extraction import codebook, pseudonym, recode
 from mdp.extraction.spec import Spec, spec_json
@@ -35,6 +36,7 @@ from mdp.warehouse.schema import get_register, identifier_kind, is_identifier
 from mdp.warehouse.store import Warehouse, show_month
 
 MANIFEST = "manifest.json"
+PERSON = "individual_IDnumber"
 
 
 class ExtractionError(PlatformError):
@@ -64,6 +66,8 @@ class Result:
 def plan(spec: Spec, warehouse: Warehouse) -> list[Part]:
     """The files to write; refuses if the warehouse lacks a month any of them needs."""
     needed = {r.name for r in spec.registers} | {c.register for c in spec.where}
+    if spec.where:
+        needed |= {link[0] for r in spec.registers if (link := person_link(r.name))}
     missing = {name: warehouse.missing(name, spec.months) for name in sorted(needed)}
     missing = {name: months for name, months in missing.items() if months}
     if missing:
@@ -73,9 +77,6 @@ def plan(spec: Spec, warehouse: Warehouse) -> list[Part]:
     ext = spec.format
     parts = []
     for reg in spec.registers:
-        if spec.where and not any(v.name == "individual_IDnumber" for v in _register_variables(reg.name)):
-            raise ExtractionError(f"register {reg.name} has no individual_IDnumber: it cannot be restricted "
-                                  "to the specification's population")
         if reg.delivery == "single":
             parts.append(Part(reg.name, tuple(spec.months), f"{reg.name}_{spec.first}_{spec.last}.{ext}"))
         else:
@@ -95,17 +96,47 @@ def _scan(warehouse: Warehouse, register: str, months) -> str:
     return f"read_parquet({_files(warehouse, register, months)}, hive_partitioning = false)"
 
 
+def person_link(register: str) -> tuple[str, str] | None:
+    """For a register without persons (employers): the register and identifier that link it to persons.
+
+    An employer belongs to the population of a month if one of its jobs that month
+    is held by a person of the population: the first register of the dictionary
+    holding both persons and the register's identifier (jobs) decides.
+    """
+    names = {v.name for v in _register_variables(register)}
+    if PERSON in names:
+        return None
+    for other in dictionary.registers():
+        other_names = {v.name for v in other.variables}
+        if PERSON in other_names:
+            for v in _register_variables(register):
+                if v.identifier and v.name in other_names:
+                    return other.name, v.name
+    raise ExtractionError(f"register {register} has no {PERSON} and no register links it to persons: "
+                          "it cannot be restricted to the specification's population")
+
+
+def _in_population(spec: Spec, warehouse: Warehouse, months, row: str) -> str:
+    """SQL: the person of `row` (an alias with individual_IDnumber) meets every population condition."""
+    return " AND ".join(
+        f"EXISTS (SELECT 1 FROM {_scan(warehouse, cond.register, months)} AS c{i} "
+        f'WHERE c{i}."{PERSON}" = {row}."{PERSON}" AND c{i}."reference_period" = {row}."reference_period" '
+        f"AND {recode.condition_sql(cond.variable, cond.level, cond.values, alias=f'c{i}')})"
+        for i, cond in enumerate(spec.where))
+
+
 def _from_where(spec: Spec, warehouse: Warehouse, part: Part) -> str:
     """FROM and WHERE of a part: its register's months, restricted to the population."""
     sql = f"FROM {_scan(warehouse, part.register, part.months)} AS t"
-    conditions = []
-    for i, cond in enumerate(spec.where):
-        conditions.append(
-            f"EXISTS (SELECT 1 FROM {_scan(warehouse, cond.register, part.months)} AS c{i} "
-            f'WHERE c{i}."individual_IDnumber" = t."individual_IDnumber" '
-            f'AND c{i}."reference_period" = t."reference_period" '
-            f"AND {recode.condition_sql(cond.variable, cond.level, cond.values, alias=f'c{i}')})")
-    return sql + (" WHERE " + " AND ".join(conditions) if conditions else "")
+    if not spec.where:
+        return sql
+    link = person_link(part.register)
+    if link is None:
+        return f"{sql} WHERE {_in_population(spec, warehouse, part.months, 't')}"
+    register, identifier = link
+    return (f"{sql} WHERE EXISTS (SELECT 1 FROM {_scan(warehouse, register, part.months)} AS b "
+            f'WHERE b."{identifier}" = t."{identifier}" AND b."reference_period" = t."reference_period" '
+            f"AND {_in_population(spec, warehouse, part.months, 'b')})")
 
 
 def outputs_for(spec: Spec, register: str) -> list[recode.Output]:
