@@ -125,18 +125,18 @@ def _in_population(spec: Spec, warehouse: Warehouse, months, row: str) -> str:
         for i, cond in enumerate(spec.where))
 
 
-def _from_where(spec: Spec, warehouse: Warehouse, part: Part) -> str:
-    """FROM and WHERE of a part: its register's months, restricted to the population."""
-    sql = f"FROM {_scan(warehouse, part.register, part.months)} AS t"
+def _source(spec: Spec, warehouse: Warehouse, part: Part) -> tuple[str, str]:
+    """FROM and WHERE of a part: its register's months, restricted to the population (WHERE may be empty)."""
+    source = f"FROM {_scan(warehouse, part.register, part.months)} AS t"
     if not spec.where:
-        return sql
+        return source, ""
     link = person_link(part.register)
     if link is None:
-        return f"{sql} WHERE {_in_population(spec, warehouse, part.months, 't')}"
+        return source, f"WHERE {_in_population(spec, warehouse, part.months, 't')}"
     register, identifier = link
-    return (f"{sql} WHERE EXISTS (SELECT 1 FROM {_scan(warehouse, register, part.months)} AS b "
-            f'WHERE b."{identifier}" = t."{identifier}" AND b."reference_period" = t."reference_period" '
-            f"AND {_in_population(spec, warehouse, part.months, 'b')})")
+    return source, (f"WHERE EXISTS (SELECT 1 FROM {_scan(warehouse, register, part.months)} AS b "
+                    f'WHERE b."{identifier}" = t."{identifier}" AND b."reference_period" = t."reference_period" '
+                    f"AND {_in_population(spec, warehouse, part.months, 'b')})")
 
 
 def outputs_for(spec: Spec, register: str) -> list[recode.Output]:
@@ -158,11 +158,8 @@ def _part_sql(spec: Spec, warehouse: Warehouse, part: Part, maps: dict) -> tuple
             selects.append(f'm{i}.pid AS "{out.file_name}"')
         else:
             selects.append(f'{out.sql} AS "{out.file_name}"')
-    sql = f"SELECT {', '.join(selects)} {_from_where(spec, warehouse, part)}"
-    if joins:  # the joins go between FROM and WHERE
-        head, _, tail = sql.partition(" WHERE ")
-        sql = head + " " + " ".join(joins) + (f" WHERE {tail}" if tail else "")
-    return sql + " ORDER BY ALL", outputs
+    source, where = _source(spec, warehouse, part)
+    return f"SELECT {', '.join(selects)} {source} {' '.join(joins)} {where} ORDER BY ALL", outputs
 
 
 def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str, parts: list[Part]) -> tuple[dict, dict]:
@@ -172,7 +169,7 @@ def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str, parts: list[P
         for v in _register_variables(part.register):
             if is_identifier(v) and v.name in granted:
                 sources.setdefault(identifier_kind(v), []).append(
-                    f'SELECT t."{v.name}" {_from_where(spec, warehouse, part)}')
+                    f'SELECT t."{v.name}" {" ".join(_source(spec, warehouse, part))}')
     maps, new = {}, {}
     for kind, selects in sorted(sources.items()):
         maps[kind], new[kind] = pseudonym.update_map(con, slug, kind, " UNION ALL ".join(selects))
@@ -219,8 +216,8 @@ def extract(slug: str, spec: Spec, in_dir: Path, *, title: str = "", warehouse: 
         documents = codebook.write(staging.path, slug, title, spec, result.parts,
                                    {r.name: outputs_for(spec, r.name) for r in spec.registers})
         manifest = {
-            "project": slug, "specification_sha256": hashlib.sha256(spec_json(spec).encode()).hexdigest(), "specification": spec.to_dict(),
-            "format": spec.format, "documents": documents,
+            "project": slug, "specification_sha256": hashlib.sha256(spec_json(spec).encode()).hexdigest(),
+            "specification": spec.to_dict(), "format": spec.format, "documents": documents,
             "files": [{"name": r.file, "register": p.register, "months": list(p.months), "rows": r.rows,
                        "variables": list(r.variables), "bytes": r.bytes, "sha256": r.sha256}
                       for p, r in result.parts],
