@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from mdp import settings
-from mdp.warehouse.schema import PERIOD, WarehouseError, columns, get_register
+from mdp.warehouse.schema import WarehouseError, columns, get_register
 
 MONTH_RE = re.compile(r"^(\d{4})-?(\d{2})$")
 
