@@ -154,16 +154,16 @@ def floor(args, out: Path) -> tuple[int, float]:
     import duckdb
 
     from mdp.extraction import run
-    from mdp.extraction.writer import write_dta
+    from mdp.extraction.writer import connection, write_dta
     from mdp.warehouse.store import Warehouse
 
     spec, warehouse = _spec(args.first, args.last), Warehouse(args.warehouse)
     out.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    maps, _ = run._update_maps(con, spec, warehouse, "bench", run.plan(spec, warehouse))
+    maps, _ = run._update_maps(duckdb.connect(), spec, warehouse, "bench", run.plan(spec, warehouse))
+    con = connection(tuple((kind, str(path)) for kind, path in maps.items()), os.cpu_count())
     rows, seconds = 0, 0.0
     for part in run.plan(spec, warehouse):
-        sql, outputs = run._part_sql(spec, warehouse, part, maps)
+        sql, outputs = run._part_sql(spec, warehouse, part)
         frame = con.execute(sql).df()
         started = time.perf_counter()
         write_dta(frame, out / part.file, outputs, part.file)
@@ -178,14 +178,14 @@ def writers(args) -> dict:
     import pyreadstat
 
     from mdp.extraction import run
-    from mdp.extraction.writer import _stata_frame
+    from mdp.extraction.writer import _stata_frame, connection
     from mdp.warehouse.store import Warehouse
 
     spec, warehouse = _spec(args.first, args.first), Warehouse(args.warehouse)
-    con = duckdb.connect()
-    maps, _ = run._update_maps(con, spec, warehouse, "bench", run.plan(spec, warehouse))
+    maps, _ = run._update_maps(duckdb.connect(), spec, warehouse, "bench", run.plan(spec, warehouse))
+    con = connection(tuple((kind, str(path)) for kind, path in maps.items()), os.cpu_count())
     part = run.plan(spec, warehouse)[0]
-    sql, outputs = run._part_sql(spec, warehouse, part, maps)
+    sql, outputs = run._part_sql(spec, warehouse, part)
     frame = _stata_frame(con.execute(sql).df(), outputs)
     labels = {o.file_name: dict(o.value_labels) for o in outputs if o.kind == "code"}
     with tempfile.TemporaryDirectory() as tmp:

