@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "mdp.audit",
     "mdp.registry",
     "mdp.portal",
+    "mdp.outputs",
 ]
 
 MIDDLEWARE = [
