@@ -111,3 +111,7 @@ def can_vote(user, file: RequestFile) -> bool:
 
 def can_download_release(user, request: ReleaseRequest) -> bool:
     return _as_bool(check_can_download_release, user, request)
+
+
+def can_view_request(user, request: ReleaseRequest) -> bool:
+    return _as_bool(check_can_view_request, user, request)
