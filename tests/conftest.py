@@ -25,6 +25,8 @@ def platform():
     for user in ("alice", "bruno", "carol", "dora", "erik", "gina"):
         p.add_user(user)
     p.add_user("admin", "--admin")
+    for checker in ("olga", "pavel"):  # output checkers (test_outputs_desk.py)
+        p.add_user(checker, "--role", "output-checker")
     p.mdp("project", "create", "OPEN1", "--title", "Open project", "--start", _day(-10), "--end", _day(100), "--mem", "1024")
     p.mdp("project", "create", "OTHER", "--title", "Carol's project", "--start", _day(-10), "--end", _day(100))
     p.mdp("project", "create", "FUTURE", "--title", "Not started", "--start", _day(5), "--end", _day(100))

@@ -246,9 +246,10 @@ def test_types_are_judged_by_content(world, tmp_path):
     (out / "table.csv").write_bytes(b"<stata_dta><header><release>118</release>\x00\x01")
     (out / "notes.txt").write_bytes(b"PAR1\x15\x04\x00\x00")
     (out / "blob.csv").write_bytes(bytes(range(256)))
+    (out / "old.txt").write_bytes(b"r\x02\x01\x00\x02\x00\x02\x00")  # what pandas' to_stata writes (format 114)
     (out / "archive.xlsx").write_bytes(_zip_bytes({"data.csv": "a,b\n"}))
     for name, reason in {"table.csv": "Stata .dta data", "notes.txt": "Parquet data",
-                         "blob.csv": "binary data of an unknown type", "archive.xlsx": "zip archive"}.items():
+                         "blob.csv": "binary data of an unknown type", "old.txt": "Stata .dta data", "archive.xlsx": "zip archive"}.items():
         with pytest.raises(intake.IntakeRefused, match=reason):
             intake.take(out, name, sdc)
     import openpyxl

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from mdp import desk_policy, dictionary, settings
+from mdp.outputs import rules as sdc_rules
 from mdp.cli.common import FixableError, console, errors, registry
 
 firewall = typer.Typer(no_args_is_help=True)
@@ -62,6 +63,7 @@ def run():
     with errors():
         desk_policy.load(s.policies_dir / "desk.yaml")
         dictionary.load(s.policies_dir / "dictionary")
+        sdc_rules.load(s.policies_dir / "sdc.yaml")
         client = images.docker_client()
         images.current_desk_image(client)
         network.ensure_desk_network(client, s)

@@ -31,7 +31,8 @@ CHUNK = 1 << 20
 KNOWN_BINARY = {b"PAR1": "Parquet", b"<stata_dta>": "Stata .dta", b"$FL2": "SPSS .sav", b"$FL3": "SPSS .zsav",
                 b"SQLite format 3": "SQLite", b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ": "xz",
                 b"7z\xbc\xaf": "7-Zip", b"RDX": "R data", b"\x93NUMPY": "NumPy", b"\x89HDF": "HDF5",
-                b"\xd0\xcf\x11\xe0": "old Office (.xls/.doc)"}
+                b"\xd0\xcf\x11\xe0": "old Office (.xls/.doc)",
+                **{bytes([v, order, 1, 0]): "Stata .dta" for v in (113, 114, 115) for order in (1, 2)}}
 IMAGES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 
 
