@@ -80,3 +80,33 @@ def test_a_refused_file_is_a_field_error(world):
     alice.post(f"{BASE}new", {"project": world["project"].pk})
     resp = add(alice, ReleaseRequest.objects.get().pk, "nope.csv")
     assert resp.status_code == 400 and "no such file in OUT" in resp.content.decode()
+
+
+def test_viewers_for_images_pdf_html_and_workbooks(world):
+    import openpyxl
+
+    out = world["out"]
+    (out / "plot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+    (out / "nb.html").write_text("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>")
+    (out / "report.pdf").write_bytes(b"%PDF-1.4\n")
+    book = openpyxl.Workbook()
+    book.active.title = "by region"
+    for row in (["region", "n"], ["North", 4], ["South", 30]):
+        book.active.append(row)
+    book.save(out / "book.xlsx")
+    alice, olga = client_for(world["alice"]), client_for(world["olga"])
+    alice.post(f"{BASE}new", {"project": world["project"].pk})
+    release = ReleaseRequest.objects.get()
+    for name in ("plot.png", "nb.html", "report.pdf", "book.xlsx"):
+        assert add(alice, release.pk, name).status_code == 302
+    alice.post(f"{BASE}{release.pk}/submit")
+    files = {f.relpath: f.pk for f in release.active_files()}
+    html = olga.get(f"{BASE}{release.pk}/files/{files['nb.html']}/raw")
+    assert html["Content-Security-Policy"].startswith("sandbox") and html["X-Content-Type-Options"] == "nosniff"
+    assert olga.get(f"{BASE}{release.pk}/files/{files['plot.png']}/raw")["Content-Type"] == "image/png"
+    assert olga.get(f"{BASE}{release.pk}/files/{files['report.pdf']}/raw")["Content-Type"] == "application/pdf"
+    assert alice.get(f"{BASE}{release.pk}/files/{files['plot.png']}/raw").status_code == 403
+    sheet = olga.get(f"{BASE}{release.pk}/files/{files['book.xlsx']}/").content.decode()
+    assert '<td class="flag" title="Row 1, column 2: a count below the threshold of 10.">4</td>' in sheet
+    viewed = AuditEvent.objects.filter(action="output_file_viewed", actor="olga").values_list("detail", flat=True)
+    assert {d["path"] for d in viewed} == {"nb.html", "plot.png", "report.pdf", "book.xlsx"}
