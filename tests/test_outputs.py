@@ -190,6 +190,20 @@ def test_only_members_of_an_open_project_ask(world):
     assert refusal("not a member").actor == "zoe"
 
 
+def test_a_tampered_snapshot_is_not_released(world):
+    request = submitted(world, "safe.csv")
+    file = request.active_files().get()
+    for checker in ("olga", "pavel"):
+        bl.vote(world[checker], file, Vote.APPROVE)
+    stored = intake.store_dir() / file.sha256
+    stored.chmod(0o600)
+    stored.write_text("region,men\nNorth,1\n")
+    with pytest.raises(OutputRefused, match="no longer matches the hash"):
+        bl.release(world["olga"], request)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.REVIEWED and not list(bl.release_dir().glob("*.zip"))
+
+
 def test_conflicting_votes_block_release(world):
     request = submitted(world, "safe.csv")
     file = request.active_files().get()

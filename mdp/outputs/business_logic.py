@@ -103,11 +103,13 @@ def _refusals_recorded(step: str):
                 return func(user, target, *args, **kwargs)
             except (OutputRefused, intake.IntakeRefused) as exc:
                 request = target if isinstance(target, ReleaseRequest) else getattr(target, "request", None)
-                project = target if request is None else request.project
-                trail.record(user.username, Action.OUTPUT_REFUSED, project.slug, step=step,
-                             request=request.pk if request else None, reason=str(exc),
-                             **({"path": target.relpath} if isinstance(target, RequestFile) else {}),
-                             **({"path": args[0]} if step == "add_file" and args else {}))
+                project = target if request is None else request.project  # create_request's target
+                detail = {"step": step, "request": request.pk if request else None, "reason": str(exc)}
+                if isinstance(target, RequestFile):
+                    detail["path"] = target.relpath
+                elif step == "add_file":
+                    detail["path"] = args[0]
+                trail.record(user.username, Action.OUTPUT_REFUSED, project.slug, **detail)
                 raise
         return inner
     return wrap
@@ -257,7 +259,7 @@ def release(user, request: ReleaseRequest) -> Path:
     return path
 
 
-def _write_release_zip(user, request: ReleaseRequest, by_file: dict) -> tuple[str, str]:
+def _write_release_zip(user, request: ReleaseRequest, by_file: dict) -> tuple[Path, str]:
     """The release: approved files, a manifest with checksums and the review summary; written atomically."""
     now = timezone.now()
     stamp = now.timetuple()[:6]
@@ -284,7 +286,7 @@ def _write_release_zip(user, request: ReleaseRequest, by_file: dict) -> tuple[st
                     entry["path"] = f"files/{file.relpath}"
                     info = zipfile.ZipInfo(entry["path"], stamp)
                     info.compress_type = zipfile.ZIP_DEFLATED
-                    z.writestr(info, (intake.store_dir() / file.sha256).read_bytes())
+                    z.writestr(info, _stored_copy(file))
                     manifest["files"].append(entry)
                 else:
                     manifest["not_released"].append(entry)
@@ -295,7 +297,16 @@ def _write_release_zip(user, request: ReleaseRequest, by_file: dict) -> tuple[st
     except BaseException:
         Path(tmp.name).unlink(missing_ok=True)
         raise
-    return str(final), hashlib.sha256(final.read_bytes()).hexdigest()
+    return final, hashlib.sha256(final.read_bytes()).hexdigest()
+
+
+def _stored_copy(file: RequestFile) -> bytes:
+    """The snapshot's bytes, refused if they no longer match the hash the checkers reviewed."""
+    data = (intake.store_dir() / file.sha256).read_bytes()
+    if hashlib.sha256(data).hexdigest() != file.sha256:
+        raise OutputRefused(f"The stored copy of {file.relpath} no longer matches the hash that was reviewed: "
+                            "nothing is released; tell the platform's administrators.")
+    return data
 
 
 @_refusals_recorded("download")
