@@ -39,7 +39,7 @@ class RequestFile(models.Model):
     controls = models.TextField(help_text="Disclosure controls applied (suppression, rounding, thresholds...).")
     findings = models.JSONField(default=list, blank=True, help_text="Automated check results (checks.Finding).")
     withdrawn = models.BooleanField(default=False)
-    added_at = models.DateTimeField(auto_now=True)
+    changed_at = models.DateTimeField(auto_now=True, help_text="When the file was last added, replaced or withdrawn.")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["request", "relpath"], name="one_file_per_path")]
