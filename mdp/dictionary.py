@@ -6,19 +6,22 @@ Each variable has a protection level, as in the platform's dictionary
 - aggregated: provided by default at a coarser level (the level marked default),
   finer levels only on a justified request;
 - restricted: not provided by default at all.
+Identifier variables (person, job, employer ids) carry `identifier: true`: the
+extraction replaces their values by per-project pseudonyms and output checking
+refuses result columns named like them, so both must know them without guessing.
 Files are checked when loaded; an error names the file, the variable and the problem.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-from mdp import settings
+from mdp import ddi, settings
 from mdp.errors import PlatformError
 
 PROTECTIONS = ("open", "aggregated", "restricted")
@@ -47,6 +50,7 @@ class Variable:
     values: dict = field(default_factory=dict)
     levels: tuple = ()
     comments: str = ""
+    identifier: bool = False
 
     def text(self, lang: str = "en") -> str:
         return self.description.get(lang) or self.description.get("en", "")
@@ -59,9 +63,22 @@ class Register:
     source: str
     variables: tuple
     path: Path
+    position: int | None = None  # place in listings (the seeds' order); unpositioned registers come last
 
     def variable(self, name: str) -> Variable | None:
         return next((v for v in self.variables if v.name == name), None)
+
+    def subset(self, names) -> Register:
+        """The same register with only these variables, in the register's order.
+
+        The extraction describes a delivered file by the variables granted to a
+        project, not the whole register.
+        """
+        wanted = set(names)
+        unknown = wanted - {v.name for v in self.variables}
+        if unknown:
+            raise DictionaryError(f"{self.path}: register {self.name} has no variable(s) {', '.join(sorted(unknown))}")
+        return replace(self, variables=tuple(v for v in self.variables if v.name in wanted))
 
 
 def _text(value, where: str) -> dict:
@@ -76,7 +93,7 @@ def _variable(raw, path: Path, register_source: str) -> Variable:
     if not isinstance(raw, dict) or not NAME_RE.match(str(raw.get("name", ""))):
         raise DictionaryError(f"{path}: a variable has no valid name (letters, digits, _ and -): {raw!r}"[:300])
     where = f"{path}: variable {raw['name']}"
-    known = {"name", "description", "format", "protection", "values", "levels", "comments", "source"}
+    known = {"name", "description", "format", "protection", "values", "levels", "comments", "source", "identifier"}
     if set(raw) - known:
         raise DictionaryError(f"{where}: unknown key(s) {', '.join(sorted(set(raw) - known))}")
     if raw.get("format") not in FORMATS:
@@ -84,6 +101,12 @@ def _variable(raw, path: Path, register_source: str) -> Variable:
     if raw.get("protection") not in PROTECTIONS:
         raise DictionaryError(f"{where}: protection must be one of {', '.join(PROTECTIONS)}, "
                               f"not {raw.get('protection')!r}")
+    identifier = raw.get("identifier", False)
+    if not isinstance(identifier, bool):
+        raise DictionaryError(f"{where}: identifier must be true or false, not {identifier!r}")
+    if identifier and (raw["protection"] == "aggregated" or raw.get("values")):
+        raise DictionaryError(f"{where}: an identifier is delivered pseudonymised, never aggregated or coded: "
+                              "give it protection open or restricted, and no values")
     values = raw.get("values") or {}
     if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
         raise DictionaryError(f"{where}: values must map each code to its label")
@@ -101,7 +124,7 @@ def _variable(raw, path: Path, register_source: str) -> Variable:
     return Variable(name=raw["name"], description=_text(raw.get("description"), f"{where} description"),
                     format=raw["format"], protection=raw["protection"], source=raw.get("source", register_source),
                     values={str(k): v for k, v in values.items()}, levels=tuple(levels),
-                    comments=str(raw.get("comments", "")).strip())
+                    comments=str(raw.get("comments", "")).strip(), identifier=identifier)
 
 
 def load_register(path: Path) -> Register:
@@ -111,6 +134,14 @@ def load_register(path: Path) -> Register:
         raise DictionaryError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(raw, dict) or not raw.get("register") or not isinstance(raw.get("variables"), list):
         raise DictionaryError(f"{path}: needs 'register', 'title', 'source' and a list of 'variables'")
+    unknown = set(raw) - {"register", "position", "title", "source", "variables"}
+    if unknown:
+        raise DictionaryError(f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+    if not NAME_RE.match(str(raw["register"])):
+        raise DictionaryError(f"{path}: register name {raw['register']!r} must be letters, digits, _ and -")
+    position = raw.get("position")
+    if position is not None and (type(position) is not int or position < 1):
+        raise DictionaryError(f"{path}: position must be a whole number from 1, not {position!r}")
     variables = [_variable(v, path, raw.get("source", "")) for v in raw["variables"]]
     seen = set()
     for v in variables:
@@ -118,19 +149,34 @@ def load_register(path: Path) -> Register:
             raise DictionaryError(f"{path}: variable {v.name} is listed twice")
         seen.add(v.name)
     return Register(name=raw["register"], title=_text(raw.get("title"), f"{path}: title"),
-                    source=raw.get("source", ""), variables=tuple(variables), path=path)
+                    source=raw.get("source", ""), variables=tuple(variables), path=path, position=position)
 
 
 def load(folder: Path) -> tuple[Register, ...]:
-    registers = tuple(load_register(p) for p in sorted(folder.glob("*.yaml")))
+    registers = sorted((load_register(p) for p in folder.glob("*.yaml")),
+                       key=lambda r: (r.position is None, r.position or 0, r.path.name))
     names = [r.name for r in registers]
     for name in set(names):
         if names.count(name) > 1:
             raise DictionaryError(f"{folder}: register {name!r} is defined in more than one file")
-    return registers
+    return tuple(registers)
+
+
+def identifier_names(regs) -> frozenset[str]:
+    """Names of the identifier variables of these registers (pseudonymised at extraction)."""
+    return frozenset(v.name for r in regs for v in r.variables if v.identifier)
 
 
 @lru_cache(maxsize=1)
 def registers() -> tuple[Register, ...]:
     """The site's dictionary (read once per process)."""
     return load(settings.get().policies_dir / "dictionary")
+
+
+def ddi_codebook(regs, title: str, file_names: dict | None = None) -> bytes:
+    """These registers as a DDI Codebook 2.5 document (see mdp.ddi).
+
+    Give `Register.subset(...)` to describe only the variables delivered to a
+    project, and `file_names` (register name -> delivered file name) to name the files.
+    """
+    return ddi.codebook(regs, title=title, file_names=file_names)

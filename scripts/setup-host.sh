@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian machine (as root) to run or test the platform:
-# Debian packages (Docker engine, iptables, debootstrap, chromium, node), the
-# Python virtual environment, configurable-http-proxy, and a running dockerd.
+# Debian packages (Docker engine, iptables, debootstrap, chromium, node, gettext), the
+# Python virtual environment, the portal's translations, configurable-http-proxy, and a running dockerd.
 # Idempotent: every step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)   # te
 command -v chromium >/dev/null || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
+command -v msgfmt >/dev/null || need+=(gettext)   # compiles the portal's translations
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   say "Installing Debian packages: ${need[*]}"
@@ -41,6 +42,9 @@ if [ ! -x .venv/bin/mdp ] || [ pyproject.toml -nt .venv/.installed ]; then
   .venv/bin/pip install -q -e '.[test]'
   touch .venv/.installed
 fi
+
+say "Compiling the translations (mdp/*/locale)"
+(cd mdp && ../.venv/bin/django-admin compilemessages -v 0)
 
 if [ ! -x .tools/node_modules/.bin/configurable-http-proxy ]; then
   say "Installing configurable-http-proxy (npm) in .tools"

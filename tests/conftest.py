@@ -27,6 +27,8 @@ def platform():
     p.add_user("admin", "--admin")
     for checker in ("olga", "pavel"):  # output checkers (test_outputs_desk.py)
         p.add_user(checker, "--role", "output-checker")
+    for reviewer in ("rita", "paul"):
+        p.add_user(reviewer, "--role", "reviewer")
     p.mdp("project", "create", "OPEN1", "--title", "Open project", "--start", _day(-10), "--end", _day(100), "--mem", "1024")
     p.mdp("project", "create", "OTHER", "--title", "Carol's project", "--start", _day(-10), "--end", _day(100))
     p.mdp("project", "create", "FUTURE", "--title", "Not started", "--start", _day(5), "--end", _day(100))

@@ -4,13 +4,55 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import pytest
+from django.test import Client
+from lxml import etree
 
 from mdp import dictionary
 
 SHIPPED = Path(__file__).resolve().parents[1] / "policies" / "dictionary"
+THEMATIC_REGISTERS = ["individuals", "affiliations", "jobs", "employers", "social_benefits", "work_absences",
+                      "redeployments", "family_links", "benefits_in_kind"]
+
+
+def test_every_thematic_register_of_the_seeds_loads_in_the_seeds_order():
+    regs = {r.name: r for r in dictionary.load(SHIPPED)}
+    assert list(regs) == THEMATIC_REGISTERS
+    for reg in regs.values():
+        assert reg.title.get("fr"), f"{reg.name} has no French title"
+        assert reg.variable("reference_period") is not None, f"{reg.name} has no reference_period"
+        for v in reg.variables:
+            assert v.description.get("fr"), f"{reg.name}.{v.name} has no French description"
+            assert v.source, f"{reg.name}.{v.name} has no source"
+
+
+def test_every_id_variable_is_flagged_as_identifier():
+    regs = dictionary.load(SHIPPED)
+    for reg in regs:
+        for v in reg.variables:
+            assert v.identifier == v.name.endswith("_IDnumber"), f"{reg.name}.{v.name}"
+    assert {"individual_IDnumber", "job_IDnumber", "employer_IDnumber", "temporary_jobs_employer_IDnumber",
+            "related_individual_IDnumber", "household_IDnumber"} == dictionary.identifier_names(regs)
+
+
+def test_seed_variables_of_the_new_registers():
+    regs = {r.name: r for r in dictionary.load(SHIPPED)}
+    assert regs["employers"].variable("e_NACE_sector").levels[0].name == "section"
+    assert regs["social_benefits"].variable("i_F_revis").values["2"] == "Yes and the person is non-beneficiary"
+    assert regs["redeployments"].variable("r_redeployment_type").protection == "restricted"
+    assert regs["benefits_in_kind"].variable("h_F_hospital_stay").protection == "restricted"
+    assert regs["family_links"].variable("f_link_type").values["1"] == "Spouse"
+
+
+def test_subset_keeps_the_register_order_and_names_unknown_variables():
+    jobs = next(r for r in dictionary.load(SHIPPED) if r.name == "jobs")
+    assert [v.name for v in jobs.subset(["j_contract_type", "job_IDnumber"]).variables] == [
+        "job_IDnumber", "j_contract_type"]
+    with pytest.raises(dictionary.DictionaryError, match="register jobs has no variable\\(s\\) j_nope"):
+        jobs.subset(["j_contract_type", "j_nope"])
 
 
 def test_shipped_dictionary_has_the_seeds_protections():
@@ -48,6 +90,13 @@ variables:
     (lambda t: t + GOOD[GOOD.index("  - name"):], "variable v1 is listed twice"),
     (lambda t: t.replace("- name: v1", "- name: 'bad name'"), "has no valid name"),
     (lambda t: t + "  - [", "not valid YAML"),
+    (lambda t: t.replace("    format: character", "    format: character\n    identifier: yes please"),
+     "variable v1: identifier must be true or false"),
+    (lambda t: t.replace("    format: character", "    format: character\n    identifier: true"),
+     "variable v1: an identifier is delivered pseudonymised, never aggregated or coded"),
+    (lambda t: t.replace("register: r", "register: 'r r'"), "register name 'r r' must be"),
+    (lambda t: t.replace("register: r", "register: r\nposition: first"), "position must be a whole number"),
+    (lambda t: t.replace("register: r", "register: r\nowner: me"), "r.yaml: unknown key(s) owner"),
 ])
 def test_bad_file_names_file_variable_and_problem(tmp_path, edit, message):
     path = tmp_path / "r.yaml"
@@ -77,3 +126,164 @@ def test_csv_export_has_every_variable(client):
     age = next(r for r in rows if r["variable"] == "i_age")
     assert age["protection"] == "aggregated" and age["default_level"] == "five_year_bands"
     assert age["finer_levels"] == "years" and "9=60 years and more" in age["values"]
+
+
+# DDI Codebook 2.5. No package in the registries this project can reach (PyPI, npm, Debian) ships the
+# official codebook.xsd, so the test checks the structure of what we emit against the content models of
+# that schema: for each element we write, its allowed children in the schema's sequence order (elements
+# we never write are left out; the relative order of those we write is the schema's), whether it is
+# required, and the enumerated attribute values we use. Set MDP_DDI25_XSD to the path of an official
+# codebook.xsd (with its imports beside it) to validate against the schema itself as well.
+DDI_SEQUENCES = {
+    "codeBook": ["docDscr", "stdyDscr", "fileDscr", "dataDscr"],
+    "docDscr": ["citation"],
+    "stdyDscr": ["citation", "dataAccs"],
+    "citation": ["titlStmt", "prodStmt"],
+    "titlStmt": ["titl"],
+    "prodStmt": ["producer", "prodDate"],
+    "dataAccs": ["useStmt"],
+    "useStmt": ["restrctn"],
+    "fileDscr": ["fileTxt", "notes"],
+    "fileTxt": ["fileName", "fileCont"],
+    "dataDscr": ["var"],
+    "var": ["labl", "txt", "catgry", "varFormat", "notes"],
+    "catgry": ["catValu", "labl"],
+}
+DDI_REQUIRED = {"codeBook": ["stdyDscr"], "stdyDscr": ["citation"], "citation": ["titlStmt"], "titlStmt": ["titl"]}
+DDI_AT_MOST_ONCE = {"fileTxt": ["fileName", "fileCont"], "var": ["varFormat"], "catgry": ["catValu"],
+                    "citation": ["titlStmt", "prodStmt"], "titlStmt": ["titl"]}
+DDI_TEXT_ONLY = {"titl", "producer", "prodDate", "restrctn", "fileName", "fileCont", "notes", "labl", "txt",
+                 "catValu", "varFormat"}
+DDI_ENUMS = {("varFormat", "type"): {"character", "numeric"},
+             ("varFormat", "category"): {"date", "time", "currency", "other"},
+             ("var", "intrvl"): {"contin", "discrete"},
+             ("var", "representationType"): {"text", "numeric", "code", "datetime", "other"},
+             ("codeBook", "version"): {"2.5"}}
+DDI = "{ddi:codebook:2_5}"
+
+
+def ddi_structure_problems(root) -> list[str]:
+    """Where this document breaks the DDI 2.5 content models above (empty when it follows them)."""
+    problems = []
+    if root.tag != DDI + "codeBook":
+        return [f"root is {root.tag}, not codeBook in the DDI 2.5 namespace"]
+    ids = [e.get("ID") for e in root.iter() if e.get("ID")]
+    problems += [f"ID {i} used twice" for i in set(ids) if ids.count(i) > 1]
+    for element in root.iter(etree.Element):
+        tag = etree.QName(element).localname
+        if etree.QName(element).namespace != "ddi:codebook:2_5":
+            problems.append(f"{element.tag} is not in the DDI 2.5 namespace")
+            continue
+        children = [etree.QName(c).localname for c in element]
+        if tag in DDI_TEXT_ONLY:
+            problems += [f"{tag} has a child {c}" for c in children]
+        else:
+            order = DDI_SEQUENCES.get(tag)
+            if order is None:
+                problems.append(f"{tag} is not an element this export may write")
+                continue
+            positions = [order.index(c) if c in order else -1 for c in children]
+            problems += [f"{tag} may not contain {c}" for c, p in zip(children, positions) if p < 0]
+            if positions != sorted(positions):
+                problems.append(f"children of {tag} out of the schema's order: {children}")
+        problems += [f"{tag} lacks {r}" for r in DDI_REQUIRED.get(tag, []) if r not in children]
+        problems += [f"{tag} has {c} more than once" for c in DDI_AT_MOST_ONCE.get(tag, []) if children.count(c) > 1]
+        for (enum_tag, attribute), allowed in DDI_ENUMS.items():
+            if tag == enum_tag and element.get(attribute) is not None and element.get(attribute) not in allowed:
+                problems.append(f"{tag}/@{attribute}={element.get(attribute)!r} is not one of {sorted(allowed)}")
+        if tag == "var" and not element.get("name"):
+            problems.append("a var has no name")
+        if tag == "var" and element.get("files") not in ids:
+            problems.append(f"var {element.get('name')} refers to an unknown file {element.get('files')!r}")
+    return problems
+
+
+def test_ddi_structure_check_catches_misordered_and_foreign_elements():
+    root = etree.fromstring(dictionary.ddi_codebook(dictionary.load(SHIPPED), title="T"))
+    var = root.find(f".//{DDI}var")
+    var.insert(0, var.find(f"{DDI}varFormat"))
+    etree.SubElement(root.find(f"{DDI}fileDscr"), DDI + "colour")
+    problems = ddi_structure_problems(root)
+    assert any("children of var out of the schema's order" in p for p in problems)
+    assert any("fileDscr may not contain colour" in p for p in problems)
+
+
+def test_ddi_export_of_the_whole_dictionary_follows_the_schema():
+    regs = dictionary.load(SHIPPED)
+    root = etree.fromstring(dictionary.ddi_codebook(regs, title="Luxembourg Microdata Platform"))
+    assert ddi_structure_problems(root) == []
+    assert len(root.findall(f"{DDI}fileDscr")) == len(regs)
+    assert len(root.findall(f"{DDI}dataDscr/{DDI}var")) == sum(len(r.variables) for r in regs)
+    age = root.find(f"{DDI}dataDscr/{DDI}var[@name='i_age']")
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    assert {labl.get(lang): labl.text for labl in age.findall(f"{DDI}labl")} == {
+        "en": "Age at the end of the month", "fr": "Âge à la fin du mois"}
+    assert [c.findtext(f"{DDI}catValu") for c in age.findall(f"{DDI}catgry")] == [str(i) for i in range(10)]
+    assert age.find(f"{DDI}varFormat").get("type") == "character"
+    protection = age.find(f"{DDI}notes[@type='protection']")
+    assert protection.get("subject") == "aggregated" and "five_year_bands" in protection.text
+    person_id = root.find(f"{DDI}dataDscr/{DDI}var[@name='individual_IDnumber']")
+    assert person_id.find(f"{DDI}notes[@type='identifier']") is not None
+
+
+def test_ddi_export_of_a_delivery_describes_only_the_granted_variables():
+    regs = {r.name: r for r in dictionary.load(SHIPPED)}
+    delivery = [regs["individuals"].subset(["individual_IDnumber", "i_age"])]
+    root = etree.fromstring(dictionary.ddi_codebook(delivery, title="MIGAPE extraction",
+                                                    file_names={"individuals": "individuals_201509.dta"}))
+    assert ddi_structure_problems(root) == []
+    assert root.findtext(f"{DDI}fileDscr/{DDI}fileTxt/{DDI}fileName") == "individuals_201509.dta"
+    assert [v.get("name") for v in root.iter(f"{DDI}var")] == ["individual_IDnumber", "i_age"]
+
+
+@pytest.mark.skipif(not os.environ.get("MDP_DDI25_XSD"), reason="set MDP_DDI25_XSD to an official codebook.xsd")
+def test_ddi_export_validates_against_the_official_xsd():
+    schema = etree.XMLSchema(etree.parse(os.environ["MDP_DDI25_XSD"]))
+    document = etree.fromstring(dictionary.ddi_codebook(dictionary.load(SHIPPED), title="T"))
+    assert schema.validate(document), str(schema.error_log)
+
+
+@pytest.mark.django_db
+def test_portal_serves_the_ddi_export(client):
+    resp = client.get("/services/portal/dictionary.xml")
+    assert resp.status_code == 200 and resp["Content-Type"].startswith("application/xml")
+    root = etree.fromstring(resp.content)
+    assert ddi_structure_problems(root) == []
+    assert len(root.findall(f"{DDI}fileDscr")) == len(THEMATIC_REGISTERS)
+    one = etree.fromstring(client.get("/services/portal/dictionary.xml?register=employers").content)
+    assert [f.get("ID") for f in one.findall(f"{DDI}fileDscr")] == ["F_employers"]
+    assert client.get("/services/portal/dictionary.xml?register=nope").status_code == 404
+
+
+CATALOGUE = Path(__file__).resolve().parents[1] / "mdp" / "portal" / "locale" / "fr" / "LC_MESSAGES" / "django.mo"
+
+
+@pytest.mark.django_db
+def test_language_chooser_switches_the_dictionary_to_french_and_back(client):
+    assert CATALOGUE.exists(), "French catalogue not compiled: run scripts/setup-host.sh (django-admin compilemessages)"
+    url = "/services/portal/dictionary/individuals/i_age/"
+    english = client.get(url).content.decode()
+    assert 'id="language"' in english and "Age at the end of the month" in english
+    assert "Âge à la fin du mois" not in english
+    switched = client.post("/services/portal/language", {"language": "fr", "next": url})
+    assert switched.status_code == 302 and switched["Location"] == url
+    french = client.get(url).content.decode()
+    assert '<html lang="fr">' in french and "Âge à la fin du mois" in french and ">English</button>" in french
+    assert "Agrégée par défaut" in french and "Dictionnaire des données" in french
+    assert "Age at the end of the month" not in french
+    index = client.get("/services/portal/dictionary/").content.decode()
+    assert "Caractéristiques sociodémographiques des individus" in index
+    absences = client.get("/services/portal/dictionary/work_absences/").content.decode()
+    assert "Absences au travail" in absences and ">restreinte</td>" in absences
+    client.post("/services/portal/language", {"language": "en", "next": url})
+    assert "Age at the end of the month" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_browser_language_is_the_default_and_the_chooser_needs_a_csrf_token(client):
+    url = "/services/portal/dictionary/"
+    assert "Dictionnaire des données" in client.get(url, HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9").content.decode()
+    projects = client.get("/services/portal/projects/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Projets sur la plateforme" in projects  # the applications' own catalogue
+    forged = Client(enforce_csrf_checks=True).post("/services/portal/language", {"language": "fr", "next": url})
+    assert forged.status_code == 403

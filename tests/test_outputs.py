@@ -292,8 +292,8 @@ def test_microdata_suspicion_is_refused(world, monkeypatch):
                          "big.txt": "are refused"}.items():
         with pytest.raises(intake.IntakeRefused, match=reason):
             intake.take(out, name, sdc)
-    assert intake.looks_like_identifier("employer_IDnumber") and intake.looks_like_identifier("person_id")
-    assert not intake.looks_like_identifier("i_age")
+    assert intake.identifier_columns(["EMPLOYER_IDNUMBER", "partner_individual_IDnumber", "person_id", "i_age",
+                                      "valid", "n"]) == ["EMPLOYER_IDNUMBER", "partner_individual_IDnumber", "person_id"]
 
 
 # --- automated checks --------------------------------------------------------------------------------

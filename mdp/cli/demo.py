@@ -22,7 +22,38 @@ DEMO_USERS = [
     ("admin", "Platform Admin", "admin@igss.example", True),
     ("alice", "Alice Schmit", "alice@liser.example", False),
     ("bruno", "Bruno Ferreira", "bruno@liser.example", False),
+    ("rita", "Rita Weber", "rita@igss.example", False),
+    ("paul", "Paul Hoffmann", "paul@igss.example", False),
 ]
+DEMO_ROLES = {"rita": "reviewer", "paul": "reviewer"}
+
+
+def _demo_application(bruno) -> None:
+    """One submitted application (bruno's) waiting in the reviewers' queue."""
+    from mdp.applications import business_logic as apps
+    from mdp.applications.models import Application
+
+    if Application.objects.filter(owner=bruno).exists():
+        return
+    app = apps.create_application(bruno)
+    apps.save_members(bruno, app, [{"name": "Bruno Ferreira", "institution": "LISER", "role": "Principal investigator",
+                                    "email": bruno.email, "username": "bruno", "luxembourg": True,
+                                    "expertise": "Labour economist; ten years of work with administrative registers."}])
+    apps.save_answers(bruno, app, "description", {
+        "acronym": "FPL", "title": "Father and parental leave in Luxembourg", "requesting_body": "LISER",
+        "domain": "PS-E", "start": "2027-01-01", "end": "2028-12-31", "population": "Parents of children born 2015-2017",
+        "research_description": "How do fathers' take-up of parental leave and their careers relate? We follow "
+                                "parents from two years before to three years after the birth.",
+        "period_first": "2013-01", "period_last": "2020-12"})
+    apps.save_answers(bruno, app, "output", {"expected_output": "A thesis chapter and an article."})
+    apps.save_answers(bruno, app, "software", {"software": ["python", "r"]})
+    why = "Needed to follow each parent's situation month by month around the birth of the child."
+    apps.save_variables(bruno, app, "individuals", {
+        "individual_IDnumber": {"ticked": True, "justification": why},
+        "i_gender": {"ticked": True, "justification": "Fathers and mothers are compared throughout the study."},
+        "i_age": {"ticked": True, "level": "years", "justification": why + " Age in years is needed because the "
+                  "eligibility rules of the leave depend on it; bands would blur the threshold."}})
+    apps.submit(bruno, app)
 
 
 def _write_atomic(path, text: str, mode: int = 0o644) -> None:
@@ -69,6 +100,7 @@ def seed(code_for: str = typer.Option("", "--code", metavar="USER",
 
     from mdp.registry import business_logic as bl
     from mdp.registry import clock
+    from mdp.registry.enums import Role
     from mdp.registry.models import Project
 
     creds = _saved_credentials(creds_file)
@@ -79,6 +111,8 @@ def seed(code_for: str = typer.Option("", "--code", metavar="USER",
             _, password, secret = bl.create_account(actor, username=username, full_name=name, email=email, admin=admin)
             creds[username] = {"password": password, "totp_secret": secret}
             _write_atomic(creds_file, json.dumps(creds, indent=1), 0o600)
+            if username in DEMO_ROLES:
+                bl.set_role(actor, bl.get_user(username), Role(DEMO_ROLES[username]))
     today = clock.today()
     projects = [
         ("MIGAPE", "Gender pension gap", today - timedelta(days=30), today + timedelta(days=365), ["alice", "bruno"]),
@@ -91,6 +125,7 @@ def seed(code_for: str = typer.Option("", "--code", metavar="USER",
             for username in members:
                 bl.add_member(actor, project, bl.get_user(username))
     _demo_files(bl.project_dir("migape") / "IN")
+    _demo_application(bl.get_user("bruno"))
     console.print(f"\n[bold]Demo accounts[/] (saved in {creds_file}):")
     for username, *_ in DEMO_USERS:
         c = creds.get(username, {})

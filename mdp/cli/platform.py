@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from mdp import desk_policy, dictionary, settings
+from mdp.applications import form_policy
 from mdp.outputs import rules as sdc_rules
 from mdp.cli.common import FixableError, console, errors, registry
 
@@ -60,10 +61,14 @@ def run():
 
     s = settings.get()
     registry()
+    from mdp.registry import business_logic as registry_business_logic
+
     with errors():
         desk_policy.load(s.policies_dir / "desk.yaml")
         dictionary.load(s.policies_dir / "dictionary")
         sdc_rules.load(s.policies_dir / "sdc.yaml")
+        form_policy.load(s.policies_dir / "application.yaml")
+        registry_business_logic.agreement_text()
         client = images.docker_client()
         images.current_desk_image(client)
         network.ensure_desk_network(client, s)

@@ -33,7 +33,13 @@ if chp.exists():
     c.ConfigurableHTTPProxy.command = [str(chp)]
 c.ConfigurableHTTPProxy.pid_file = str(s.hub_state_dir / "jupyterhub-proxy.pid")
 c.JupyterHub.template_paths = [str(Path(__file__).parent / "templates")]
-c.JupyterHub.template_vars = {"mdp_projects": projects_for}
+c.JupyterHub.template_vars = {
+    "mdp_projects": projects_for,
+    # Shown above the sign-in form: the way in for applicants and the public pages.
+    "announcement_login": 'New here? <a id="mdp-register" href="/services/portal/register/">Create an account</a> to '
+                          'apply for data. <a href="/services/portal/dictionary/">Data dictionary</a> · '
+                          '<a href="/services/portal/projects/">Projects</a>',
+}
 c.JupyterHub.cleanup_servers = True  # desks do not outlive the hub
 c.JupyterHub.redirect_to_server = False  # after login, the home page with the user's projects
 c.JupyterHub.default_url = "/hub/home"

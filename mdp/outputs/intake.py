@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from mdp import settings
+from mdp import dictionary, settings
 from mdp.errors import PlatformError
 from mdp.outputs import tables
 from mdp.outputs.enums import FileKind
@@ -53,14 +53,16 @@ def store_dir() -> Path:
     return settings.get().state_dir / "outputs" / "store"
 
 
-def looks_like_identifier(column: str) -> bool:
-    """Is this column name an identifier variable? The one place to switch to the dictionary's flag.
-
-    Until the dictionary marks identifiers (`identifier: true`), names ending in
-    IDnumber or _id, or containing ID, count as identifiers.
-    """
-    name = str(column).strip()
-    return name.endswith("IDnumber") or name.lower().endswith("_id") or "ID" in name
+def identifier_columns(header) -> list[str]:
+    """Columns named like an identifier: a dictionary identifier variable (also as a suffix,
+    e.g. partner_individual_IDnumber, any case), or any name ending in IDnumber or _id."""
+    identifiers = {name.lower() for name in dictionary.identifier_names(dictionary.registers())}
+    found = []
+    for column in header:
+        name = str(column).strip().lower()
+        if name.endswith(("idnumber", "_id")) or any(name == i or name.endswith("_" + i) for i in identifiers):
+            found.append(str(column))
+    return found
 
 
 def clean_relpath(relpath: str) -> str:
@@ -246,7 +248,7 @@ def check_table(relpath: str, path: Path, kind: FileKind, rules: Rules) -> None:
         if len(sheet.rows) > rules.max_table_rows:
             raise IntakeRefused(f"{where} has {len(sheet.rows):,} rows: tables above {rules.max_table_rows:,} rows "
                                 "look like microdata and are refused")
-        ids = [str(c) for c in sheet.header if looks_like_identifier(c)]
+        ids = identifier_columns(sheet.header)
         if ids:
             raise IntakeRefused(f"{where} has a column named like an identifier ({', '.join(ids)}): "
                                 "identifiers never leave the platform")

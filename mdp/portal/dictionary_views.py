@@ -1,4 +1,4 @@
-"""The data dictionary in the portal: public, searchable, exportable as CSV.
+"""The data dictionary in the portal: public, searchable, exportable as CSV and DDI Codebook 2.5.
 
 Anyone may read it before applying: it is what lets a researcher see the
 content and potential of the data, and which variables are protected by default.
@@ -10,13 +10,15 @@ import csv
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from mdp import dictionary
 
+DDI_TITLE = "Luxembourg Microdata Platform on Labour and Social Protection"
 PROTECTION_LABELS = {
-    "open": "Open: provided as described",
-    "aggregated": "Aggregated by default: finer levels on a justified request",
-    "restricted": "Not provided by default: needs a justified request",
+    "open": _("Open: provided as described"),
+    "aggregated": _("Aggregated by default: finer levels on a justified request"),
+    "restricted": _("Not provided by default: needs a justified request"),
 }
 
 
@@ -63,4 +65,14 @@ def export_csv(request):
             writer.writerow([r.name, v.name, v.description.get("en", ""), v.description.get("fr", ""), v.format,
                              v.protection, default, " ".join(lv.name for lv in v.levels if not lv.default),
                              "; ".join(f"{k}={label}" for k, label in v.values.items()), v.source, v.comments])
+    return response
+
+
+def export_ddi(request):
+    """DDI Codebook 2.5 XML of the whole dictionary, or of the registers named by ?register=…"""
+    names = request.GET.getlist("register")
+    regs = [_register(name) for name in names] if names else dictionary.registers()
+    xml = dictionary.ddi_codebook(regs, title=DDI_TITLE)
+    response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="data-dictionary.xml"'
     return response

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "mdp.audit",
     "mdp.registry",
+    "mdp.applications",
     "mdp.portal",
     "mdp.outputs",
 ]
@@ -53,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the page's language: cookie, then the browser's
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -71,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "mdp.portal.context.roles",
             ],
         },
     },
@@ -86,6 +89,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 AUTH_PASSWORD_VALIDATORS = []  # passwords live in the hub (NativeAuthenticator), not here
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]  # catalogue: mdp/portal/locale/, compiled by setup-host.sh
+LANGUAGE_COOKIE_PATH = PREFIX
 TIME_ZONE = _S.time_zone.key
 USE_I18N = True
 USE_TZ = True

@@ -16,7 +16,8 @@ def home(request):
     today = clock.today()
     projects = Project.objects.filter(memberships__user=request.user).order_by("-start_date")
     rows = [(p, policies.is_project_open(p, today)) for p in projects]
-    return render(request, "portal/home.html", {"rows": rows, "today": today})
+    signed = set(request.user.agreements.values_list("project_id", flat=True))
+    return render(request, "portal/home.html", {"rows": rows, "today": today, "signed": signed})
 
 
 @login_required

@@ -7,6 +7,7 @@ way is validated the same and leaves the same audit event. Errors are
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -23,7 +24,7 @@ from mdp.audit import trail
 from mdp.audit.enums import Action
 from mdp.errors import PlatformError
 from mdp.registry.enums import Role
-from mdp.registry.models import PROJECT_ID_RE, Membership, Project
+from mdp.registry.models import PROJECT_ID_RE, Agreement, Membership, Project
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 DESK_UID = 1000  # the researcher's uid inside every desk (images/desk/Dockerfile)
@@ -197,3 +198,29 @@ def set_role(actor: str, user, role: Role, granted: bool = True) -> None:
         (user.groups.add if granted else user.groups.remove)(group)
         trail.record(actor, Action.ROLE_GRANTED if granted else Action.ROLE_REVOKED, user=user.username,
                      role=role.value)
+
+
+def agreement_text() -> tuple[str, str]:
+    """The confidentiality agreement (policies/agreement.md) and its version: the SHA-256 of that text."""
+    path = settings.get().policies_dir / "agreement.md"
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise RegistryError(f"{path}: cannot read the confidentiality agreement ({exc.strerror})") from None
+    return text, hashlib.sha256(text.encode()).hexdigest()
+
+
+def sign_agreement(user, project: Project, signed_name: str) -> Agreement:
+    """A member signs the project's confidentiality agreement by typing their name."""
+    if not Membership.objects.filter(project=project, user=user).exists():
+        raise RegistryError(f"you are not a member of {project.acronym}")
+    if Agreement.objects.filter(project=project, user=user).exists():
+        raise RegistryError(f"you have already signed the agreement of {project.acronym}")
+    signed_name = " ".join(signed_name.split())
+    if len(signed_name) < 3:
+        raise RegistryError("type your full name to sign")
+    _, version = agreement_text()
+    with transaction.atomic():
+        agreement = Agreement.objects.create(project=project, user=user, version=version, signed_name=signed_name[:200])
+        trail.record(user.username, Action.AGREEMENT_SIGNED, project.slug, version=version, signed_name=signed_name)
+    return agreement

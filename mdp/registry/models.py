@@ -34,6 +34,8 @@ class Project(models.Model):
     access_spec = models.JSONField(
         "access specification", default=dict, blank=True,
         help_text="What the extraction delivers: granted variables with their level, period, population, format.")
+    requires_agreement = models.BooleanField(
+        default=False, help_text="Desks open only for members who signed the confidentiality agreement.")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
 
@@ -57,3 +59,27 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user.username} in {self.project.slug}"
+
+
+class Agreement(models.Model):
+    """A member's signed confidentiality agreement for a project (the seeds' "accord de confidentialité")."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="agreements")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="agreements")
+    version = models.CharField(max_length=64, help_text="SHA-256 of the agreement text that was signed")
+    signed_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="one_agreement_per_member")]
+
+
+class CompensatingMeasure(models.Model):
+    """What a project accepted in exchange for a lifted default protection (set at approval)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="measures")
+    register = models.CharField(max_length=64)
+    variable = models.CharField(max_length=64)
+    description = models.TextField()
+    output_threshold = models.PositiveIntegerField(
+        null=True, blank=True, help_text="minimum cell count for outputs that use this variable")

@@ -32,6 +32,8 @@ def check_can_open_desk(username: str, project_id: str, today: date) -> Project:
         # Same message for both: a non-member learns nothing about other projects.
         raise DeskRefused(f"You are not a member of a project '{project_id}'.")
     check_project_open(project, today)
+    if project.requires_agreement and not project.agreements.filter(user=user).exists():
+        raise DeskRefused(f"Sign the confidentiality agreement of {project.acronym} in the portal before its desk opens.")
     return project
 
 
