@@ -86,7 +86,8 @@ def _request_context(request, release: ReleaseRequest, form=None) -> dict:
         out_files = intake.list_out(project_dir(release.project) / "OUT")
     return {"release": release, "rows": rows, "can": can, "out_files": out_files,
             "form": form or AddFileForm(), "reviewer": policies.can_review(user, release),
-            "completed": bl.completed_reviews(release)}
+            "completed": bl.completed_reviews(release),
+            "owner": bl.owner_of(RequestStatus(release.status)).label}
 
 
 @login_required
