@@ -25,7 +25,7 @@ class Owner(models.TextChoices):
 
     AUTHOR = "author", "the researcher who wrote the request"
     CHECKER = "checker", "the output checkers"
-    SYSTEM = "system", "nobody: final, or moved on by the platform itself"
+    SYSTEM = "system", "no one (a final state, or one the platform moves on by itself)"
 
 
 class Vote(models.TextChoices):
