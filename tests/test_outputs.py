@@ -395,3 +395,17 @@ def _zip_bytes(members: dict) -> bytes:
         for name, text in members.items():
             z.writestr(name, text)
     return buf.getvalue()
+
+
+def test_a_compensating_measure_raises_the_projects_threshold(world):
+    """A reviewer lifted a protection in exchange for a threshold of 30: the safe table's 25 and 12 now fail."""
+    from mdp.registry.models import CompensatingMeasure
+
+    CompensatingMeasure.objects.create(project=world["project"], register="individuals", variable="i_age",
+                                       description="age in years", output_threshold=30)
+    request = bl.create_request(world["alice"], world["project"])
+    file = bl.add_file(world["alice"], request, "safe.csv", "Pensions by region", "none")
+    failed = [f for f in file.findings if f["check"] == "threshold" and f["severity"] == "fail"]
+    assert {tuple(f["cell"]) for f in failed} == {(0, 1), (1, 2)}
+    assert all("threshold of 30" in f["message"] for f in failed)
+    assert rules.for_project(world["ended"]).threshold == 10

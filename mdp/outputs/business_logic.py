@@ -132,7 +132,7 @@ def add_file(user, request: ReleaseRequest, relpath: str, context: str, controls
     if not context.strip() or not controls.strip():
         raise OutputRefused("Say what the output is (context) and which disclosure controls were applied.")
     out_dir = project_dir(request.project) / "OUT"
-    sdc = rules.get()
+    sdc = rules.for_project(request.project)
     snap = intake.take(out_dir, relpath, sdc)
     acro = checks.find_acro(out_dir, snap.relpath) if snap.kind.is_table else None
     findings = [f.as_dict() for f in checks.run(snap.path, snap.kind, snap.sha256, sdc, acro)]

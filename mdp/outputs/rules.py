@@ -89,3 +89,18 @@ def load(path: Path) -> Rules:
 def get() -> Rules:
     """The site's rules (read once per process)."""
     return load(settings.get().policies_dir / "sdc.yaml")
+
+
+def for_project(project) -> Rules:
+    """The site's rules, made stricter by the project's compensating measures.
+
+    A reviewer who lifts a default protection may set a higher output threshold
+    for the outputs of that variable (registry.CompensatingMeasure). Which
+    variables a finished table used cannot be told from the table, so the
+    strictest of the project's thresholds applies to all its tables.
+    """
+    from dataclasses import replace
+
+    base = get()
+    stricter = [m.output_threshold for m in project.measures.all() if m.output_threshold]
+    return replace(base, threshold=max([base.threshold, *stricter]))
