@@ -25,6 +25,8 @@ def platform():
     for user in ("alice", "bruno", "carol", "dora", "erik", "gina"):
         p.add_user(user)
     p.add_user("admin", "--admin")
+    for checker in ("olga", "pavel"):  # output checkers (test_outputs_desk.py)
+        p.add_user(checker, "--role", "output-checker")
     for reviewer in ("rita", "paul"):
         p.add_user(reviewer, "--role", "reviewer")
     p.mdp("project", "create", "OPEN1", "--title", "Open project", "--start", _day(-10), "--end", _day(100), "--mem", "1024")

@@ -12,6 +12,7 @@ import typer
 
 from mdp import desk_policy, dictionary, settings
 from mdp.applications import form_policy
+from mdp.outputs import rules as sdc_rules
 from mdp.cli.common import FixableError, console, errors, registry
 
 firewall = typer.Typer(no_args_is_help=True)
@@ -65,6 +66,7 @@ def run():
     with errors():
         desk_policy.load(s.policies_dir / "desk.yaml")
         dictionary.load(s.policies_dir / "dictionary")
+        sdc_rules.load(s.policies_dir / "sdc.yaml")
         form_policy.load(s.policies_dir / "application.yaml")
         registry_business_logic.agreement_text()
         client = images.docker_client()

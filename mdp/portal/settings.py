@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "mdp.registry",
     "mdp.applications",
     "mdp.portal",
+    "mdp.outputs",
 ]
 
 MIDDLEWARE = [

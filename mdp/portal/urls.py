@@ -44,4 +44,5 @@ admin.site.login = lambda request, extra_context=None: hub_login.start(request) 
 urlpatterns = [
     path(PREFIX.lstrip("/") + "admin/", admin.site.urls),
     path(PREFIX.lstrip("/"), include(portal)),
+    path(PREFIX.lstrip("/") + "outputs/", include("mdp.outputs.urls")),
 ]

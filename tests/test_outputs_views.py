@@ -1,0 +1,112 @@
+"""Output-checking pages in the portal (Django test client; the real-desk path is in test_outputs_desk.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+
+from django.test import Client
+
+from mdp.audit.models import AuditEvent
+from mdp.outputs.models import ReleaseRequest
+from tests.test_outputs import RISKY, SAFE, state, world  # noqa: F401  (fixtures)
+
+BASE = "/services/portal/outputs/"
+
+
+def client_for(user) -> Client:
+    c = Client(enforce_csrf_checks=False)
+    c.force_login(user)
+    return c
+
+
+def add(c, pk, path, context="Pensions by region", controls="none"):
+    return c.post(f"{BASE}{pk}/files", {"path": path, "context": context, "controls": controls})
+
+
+def test_researcher_and_checkers_through_the_pages(world):
+    alice, olga, pavel = (client_for(world[n]) for n in ("alice", "olga", "pavel"))
+    resp = alice.post(f"{BASE}new", {"project": world["project"].pk})
+    assert resp.status_code == 302
+    pk = ReleaseRequest.objects.get().pk
+    page = alice.get(f"{BASE}{pk}/").content.decode()
+    assert "risky.csv" in page and "safe.csv" in page  # the OUT picker
+    bad = add(alice, pk, "../IN/extract.csv")
+    assert bad.status_code == 400 and "the path leaves OUT" in bad.content.decode()
+    assert add(alice, pk, "safe.csv", context="<script>alert(1)</script>").status_code == 302
+    assert add(alice, pk, "risky.csv").status_code == 302
+    page = alice.get(f"{BASE}{pk}/").content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert alice.post(f"{BASE}{pk}/submit").status_code == 302
+    # Researchers never see unreleased content in the portal, which is outside the desk.
+    risky = ReleaseRequest.objects.get().files.get(relpath="risky.csv")
+    refused = alice.get(f"{BASE}{pk}/files/{risky.pk}/")
+    assert refused.status_code == 403 and "Only output checkers" in refused.content.decode()
+    viewer = olga.get(f"{BASE}{pk}/files/{risky.pk}/").content.decode()
+    assert 'class="flag" title="Row 1, column 3: a count below the threshold of 10."' in viewer
+    assert "#" + str(pk) in olga.get(f"{BASE}queue/").content.decode()
+    no_comment = olga.post(f"{BASE}{pk}/files/{risky.pk}/vote", {"vote": "changes", "visibility": "public"})
+    assert no_comment.status_code == 400 and "Say which changes are needed." in no_comment.content.decode()
+    for c in (olga, pavel):
+        for f in ReleaseRequest.objects.get().active_files():
+            vote = "approve" if f.relpath == "safe.csv" else "changes"
+            resp = c.post(f"{BASE}{pk}/files/{f.pk}/vote", {"vote": vote, "comment": "suppress", "visibility": "public"})
+            assert resp.status_code == 302
+    twice = olga.post(f"{BASE}{pk}/files/{risky.pk}/vote", {"vote": "approve", "visibility": "private"})
+    assert twice.status_code == 403 and "already voted" in twice.content.decode()
+    assert olga.post(f"{BASE}{pk}/release").status_code == 302
+    resp = alice.get(f"{BASE}{pk}/release.zip")
+    assert resp.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(b"".join(resp.streaming_content))) as z:
+        assert hashlib.sha256(z.read("files/safe.csv")).hexdigest() == hashlib.sha256(SAFE.encode()).hexdigest()
+    assert AuditEvent.objects.filter(action="output_downloaded", actor="alice").count() == 1
+
+
+def test_others_requests_are_not_found_and_csrf_is_required(world):
+    alice = client_for(world["alice"])
+    alice.post(f"{BASE}new", {"project": world["project"].pk})
+    pk = ReleaseRequest.objects.get().pk
+    assert client_for(world["zoe"]).get(f"{BASE}{pk}/").status_code == 404
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(world["alice"])
+    assert strict.post(f"{BASE}{pk}/submit").status_code == 403
+    assert ReleaseRequest.objects.get().status == "pending"
+    assert Client().get(BASE).status_code == 302  # sign in first
+
+
+def test_a_refused_file_is_a_field_error(world):
+    alice = client_for(world["alice"])
+    alice.post(f"{BASE}new", {"project": world["project"].pk})
+    resp = add(alice, ReleaseRequest.objects.get().pk, "nope.csv")
+    assert resp.status_code == 400 and "no such file in OUT" in resp.content.decode()
+
+
+def test_viewers_for_images_pdf_html_and_workbooks(world):
+    import openpyxl
+
+    out = world["out"]
+    (out / "plot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+    (out / "nb.html").write_text("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>")
+    (out / "report.pdf").write_bytes(b"%PDF-1.4\n")
+    book = openpyxl.Workbook()
+    book.active.title = "by region"
+    for row in (["region", "n"], ["North", 4], ["South", 30]):
+        book.active.append(row)
+    book.save(out / "book.xlsx")
+    alice, olga = client_for(world["alice"]), client_for(world["olga"])
+    alice.post(f"{BASE}new", {"project": world["project"].pk})
+    release = ReleaseRequest.objects.get()
+    for name in ("plot.png", "nb.html", "report.pdf", "book.xlsx"):
+        assert add(alice, release.pk, name).status_code == 302
+    alice.post(f"{BASE}{release.pk}/submit")
+    files = {f.relpath: f.pk for f in release.active_files()}
+    html = olga.get(f"{BASE}{release.pk}/files/{files['nb.html']}/raw")
+    assert html["Content-Security-Policy"].startswith("sandbox") and html["X-Content-Type-Options"] == "nosniff"
+    assert olga.get(f"{BASE}{release.pk}/files/{files['plot.png']}/raw")["Content-Type"] == "image/png"
+    assert olga.get(f"{BASE}{release.pk}/files/{files['report.pdf']}/raw")["Content-Type"] == "application/pdf"
+    assert alice.get(f"{BASE}{release.pk}/files/{files['plot.png']}/raw").status_code == 403
+    sheet = olga.get(f"{BASE}{release.pk}/files/{files['book.xlsx']}/").content.decode()
+    assert '<td class="flag" title="Row 1, column 2: a count below the threshold of 10.">4</td>' in sheet
+    viewed = AuditEvent.objects.filter(action="output_file_viewed", actor="olga").values_list("detail", flat=True)
+    assert {d["path"] for d in viewed} == {"nb.html", "plot.png", "report.pdf", "book.xlsx"}
