@@ -72,8 +72,13 @@ def digests(secret: bytes, kind: str, raw_ids: np.ndarray) -> np.ndarray:
     return np.array(out, dtype="S32")
 
 
-def update_map(con: duckdb.DuckDBPyConnection, slug: str, kind: str, raw_ids_sql: str) -> tuple[Path, int]:
-    """Give every id that `raw_ids_sql` returns a pseudonym; returns the map's path and how many ids were new."""
+def update_map(con: duckdb.DuckDBPyConnection, slug: str, kind: str, raw_ids_sql: str,
+               hash_ids=digests) -> tuple[Path, int]:
+    """Give every id that `raw_ids_sql` returns a pseudonym; returns the map's path and how many ids were new.
+
+    `hash_ids(secret, kind, ids)` computes the digests (the extraction passes one that
+    spreads them over its worker processes).
+    """
     path = map_path(slug, kind)
     existing = (f"read_parquet('{path}')" if path.exists()
                 else "(SELECT CAST(NULL AS BIGINT) AS raw, CAST(NULL AS INTEGER) AS pid WHERE false)")
@@ -83,8 +88,9 @@ def update_map(con: duckdb.DuckDBPyConnection, slug: str, kind: str, raw_ids_sql
         return path, 0
     start = (con.execute(f"SELECT max(pid) FROM {existing}").fetchone()[0] or 0) + 1
     if start + len(new) - 1 > STATA_LONG_MAX:
-        raise PlatformError(f"project {slug}: more than {STATA_LONG_MAX} ids of kind {kind}; they no longer fit a Stata long")
-    order = np.argsort(digests(project_secret(slug), kind, np.asarray(new)), kind="stable")
+        raise PlatformError(f"project {slug}: more than {STATA_LONG_MAX} ids of kind {kind}; "
+                            "they no longer fit a Stata long")
+    order = np.argsort(hash_ids(project_secret(slug), kind, np.asarray(new)), kind="stable")
     fresh = pd.DataFrame({"raw": np.asarray(new, dtype=np.int64)[order],
                           "pid": np.arange(start, start + len(new), dtype=np.int32)})
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -15,6 +15,8 @@ files in IN (put there by an admin) are left alone.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 from mdp import dictionary
 from mdp.errors import PlatformError
@@ -167,7 +170,8 @@ def _part_sql(spec: Spec, warehouse: Warehouse, part: Part) -> tuple[str, list]:
             f"ORDER BY {', '.join(keys)}, {tiebreak}"), outputs
 
 
-def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str, parts: list[Part]) -> tuple[dict, dict]:
+def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str, parts: list[Part],
+                 hash_ids=pseudonym.digests) -> tuple[dict, dict]:
     sources: dict[str, list[str]] = {}
     for part in parts:
         granted = {g.name for g in spec.register(part.register).grants}
@@ -177,7 +181,7 @@ def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str, parts: list[P
                     f'SELECT t."{v.name}" {" ".join(_source(spec, warehouse, part))}')
     maps, new = {}, {}
     for kind, selects in sorted(sources.items()):
-        maps[kind], new[kind] = pseudonym.update_map(con, slug, kind, " UNION ALL ".join(selects))
+        maps[kind], new[kind] = pseudonym.update_map(con, slug, kind, " UNION ALL ".join(selects), hash_ids)
     return maps, new
 
 
@@ -197,52 +201,78 @@ def extract(slug: str, spec: Spec, in_dir: Path, *, title: str = "", warehouse: 
     warehouse = warehouse or Warehouse()
     in_dir = Path(in_dir)
     parts = plan(spec, warehouse)
-    con = duckdb.connect()
-    maps, new_ids = _update_maps(con, spec, warehouse, slug, parts)
-    con.close()
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(parts)))
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    result = Result(slug, in_dir, new_ids=new_ids)
-    if on_start:
-        on_start(parts)
-    with Staging(in_dir) as staging:
-        work = []
-        for part in parts:
-            sql, outputs = _part_sql(spec, warehouse, part)
-            label = f"{title or slug}: {part.register} {show_month(part.months[0])}" + (
-                f" to {show_month(part.months[-1])}" if len(part.months) > 1 else "")
-            work.append((part, PartJob(sql, str(staging.path / part.file), spec.format, tuple(outputs), label,
-                                       tuple((kind, str(path)) for kind, path in sorted(maps.items())), threads)))
-        for part, done in _run(work, jobs):
-            result.parts.append((part, done))
-            if on_part:
-                on_part(part, done)
-        result.parts.sort(key=lambda pr: pr[0].file)
-        documents = codebook.write(staging.path, slug, title, spec, result.parts,
-                                   {r.name: outputs_for(spec, r.name) for r in spec.registers})
-        manifest = {
-            "project": slug, "specification_sha256": hashlib.sha256(spec_json(spec).encode()).hexdigest(),
-            "specification": spec.to_dict(), "format": spec.format, "documents": documents,
-            "files": [{"name": r.file, "register": p.register, "months": list(p.months), "rows": r.rows,
-                       "variables": list(r.variables), "bytes": r.bytes, "sha256": r.sha256}
-                      for p, r in result.parts],
-        }
-        (staging.path / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
-        for name in documents + [MANIFEST]:
-            (staging.path / name).chmod(0o644)
-        staging.commit([r.file for _, r in result.parts] + documents + [MANIFEST], _previous_files(in_dir))
+    result = Result(slug, in_dir)
+    with _workers(jobs) as pool:
+        con = duckdb.connect()
+        maps, result.new_ids = _update_maps(con, spec, warehouse, slug, parts, _hasher(pool, jobs))
+        con.close()
+        if on_start:
+            on_start(parts)
+        with Staging(in_dir) as staging:
+            work = []
+            for part in parts:
+                sql, outputs = _part_sql(spec, warehouse, part)
+                label = f"{title or slug}: {part.register} {show_month(part.months[0])}" + (
+                    f" to {show_month(part.months[-1])}" if len(part.months) > 1 else "")
+                work.append((part, PartJob(sql, str(staging.path / part.file), spec.format, tuple(outputs), label,
+                                           tuple((kind, str(path)) for kind, path in sorted(maps.items())),
+                                           threads)))
+            for part, done in _written(work, pool):
+                result.parts.append((part, done))
+                if on_part:
+                    on_part(part, done)
+            result.parts.sort(key=lambda pr: pr[0].file)
+            documents = codebook.write(staging.path, slug, title, spec, result.parts,
+                                       {r.name: outputs_for(spec, r.name) for r in spec.registers})
+            manifest = {
+                "project": slug, "specification_sha256": hashlib.sha256(spec_json(spec).encode()).hexdigest(),
+                "specification": spec.to_dict(), "format": spec.format, "documents": documents,
+                "files": [{"name": r.file, "register": p.register, "months": list(p.months), "rows": r.rows,
+                           "variables": list(r.variables), "bytes": r.bytes, "sha256": r.sha256}
+                          for p, r in result.parts],
+            }
+            (staging.path / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
+            for name in documents + [MANIFEST]:
+                (staging.path / name).chmod(0o644)
+            staging.commit([r.file for _, r in result.parts] + documents + [MANIFEST], _previous_files(in_dir))
     result.seconds = time.monotonic() - started
     return result
 
 
-def _run(work: list, jobs: int):
-    """Yield (part, result) as files are written: in this process, or in `jobs` worker processes."""
+def _workers(jobs: int):
+    """The worker processes (none for one job), started first so they load while the ids are hashed.
+
+    spawn, not fork: the parent has DuckDB threads and Django state a forked child must not inherit.
+    """
     if jobs == 1:
+        return contextlib.nullcontext()
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_warm_up)
+
+
+def _warm_up() -> None:
+    import mdp.extraction.writer  # noqa: F401  (pandas and DuckDB: the slow imports, done while ids are hashed)
+
+
+def _hasher(pool, jobs: int):
+    """Hash ids in this process, or spread over the `jobs` workers in chunks."""
+    if pool is None:
+        return pseudonym.digests
+
+    def hash_ids(secret: bytes, kind: str, ids):
+        chunks = np.array_split(ids, jobs * 4)
+        return np.concatenate(list(pool.map(functools.partial(pseudonym.digests, secret, kind), chunks)))
+
+    return hash_ids
+
+
+def _written(work: list, pool):
+    """Yield (part, result) as files are written: in this process, or by the workers."""
+    if pool is None:
         for part, job in work:
             yield part, write_part(job)
         return
-    # spawn, not fork: the parent has DuckDB threads and Django state a forked child must not inherit
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(write_part, job): part for part, job in work}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    futures = {pool.submit(write_part, job): part for part, job in work}
+    for future in as_completed(futures):
+        yield futures[future], future.result()
