@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -407,3 +408,30 @@ def test_cli_set_spec_and_extract_refuse_bad_input(tmp_path):
     proc = mdp("extract", "migape", "--jobs", "1")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (in_dir / "individuals_201502.dta").exists() and "extraction_delivered" in mdp("audit", "tail").stdout
+
+
+@pytest.mark.django_db
+def test_an_admin_runs_the_extraction_from_the_portal(wh, tmp_path, monkeypatch, client):
+    from django.contrib.auth.models import User
+
+    from mdp import settings
+    from mdp.audit.models import AuditEvent
+    from mdp.registry import business_logic as registry
+    from mdp.registry.models import Project
+
+    monkeypatch.setenv("MDP_WAREHOUSE_DIR", str(wh.root))
+    monkeypatch.setenv("MDP_DATA_ROOT", str(tmp_path / "data"))
+    settings.get.cache_clear()
+    try:
+        client.force_login(User.objects.create(username="root", is_staff=True, is_superuser=True))
+        done = registry.create_project("t", acronym="DONE", title="t", start=date(2026, 1, 1), end=date(2026, 12, 31))
+        Project.objects.filter(pk=done.pk).update(access_spec=SPEC)
+        bare = registry.create_project("t", acronym="BARE", title="t", start=date(2026, 1, 1), end=date(2026, 12, 31))
+        page = client.post("/services/portal/admin/registry/project/", {
+            "action": "extract", "_selected_action": [done.pk, bare.pk]}, follow=True).content.decode()
+        assert "DONE: " in page and "files" in page and "BARE: project BARE has no access specification" in page
+        assert (tmp_path / "data" / "done" / "IN" / "manifest.json").exists()
+        assert not any((tmp_path / "data" / "bare" / "IN").iterdir())
+        assert AuditEvent.objects.filter(action="extraction_delivered", actor="root", project="done").exists()
+    finally:
+        settings.get.cache_clear()

@@ -28,6 +28,7 @@ from mdp.applications.models import Application, Document, Transition, VariableD
 from mdp.audit import trail
 from mdp.audit.enums import Action
 from mdp.errors import PlatformError
+from mdp.extraction import spec as extraction_spec
 from mdp.registry import business_logic as registry
 from mdp.registry.models import CompensatingMeasure
 
@@ -476,7 +477,8 @@ def approve(reviewer, application: Application, comment: str = ""):
             project = registry.create_project(
                 reviewer.username, acronym=a["acronym"], title=a["title"], start=date.fromisoformat(a["start"]),
                 end=date.fromisoformat(a["end"]), software=",".join(a.get("software") or ["python"]))
-            project.access_spec = access_spec(application)
+            project.access_spec = spec = access_spec(application)
+            extraction_spec.validate(spec)  # the extraction must be able to read what the approval grants
             project.requires_agreement = True
             project.save(update_fields=["access_spec", "requires_agreement"])
             for m in application.members:
@@ -486,7 +488,7 @@ def approve(reviewer, application: Application, comment: str = ""):
                                                    description=d.measure, output_threshold=d.output_threshold)
             application.project = project
             _transition(reviewer, application, Status.APPROVED, comment.strip())
-    except registry.RegistryError as exc:
+    except (registry.RegistryError, extraction_spec.SpecError) as exc:
         raise ApplicationError(_("The project could not be created: {reason}.").format(reason=exc)) from None
     return project
 
