@@ -195,7 +195,7 @@ def test_missing_data_folder_is_a_clear_error(platform, alice):
     resp = alice.spawn("nodata")
     assert resp.status_code == 503, resp.text
     assert "data folders of project NODATA are missing (WORK" in resp.json()["message"]
-    assert not docker.from_env().containers.list(all=True, filters={"name": "mdp-desk-nodata-alice"})
+    assert not docker.from_env().containers.list(all=True, sparse=True, filters={"name": "mdp-desk-nodata-alice"})
 
 
 def test_server_name_with_path_characters_is_refused(alice):
@@ -211,7 +211,7 @@ def test_ending_a_project_cuts_off_its_running_desk(platform, alice):
     client = docker.from_env()
 
     def gone():
-        return not client.containers.list(all=True, filters={"name": container.name})
+        return not client.containers.list(all=True, sparse=True, filters={"name": container.name})
 
     wait_for(gone, 30, "the cut-off service to remove the desk")
     assert alice.server("cutme") is None
@@ -230,7 +230,7 @@ def test_disabling_an_account_logs_out_and_closes_desks(platform):
     dora.start_desk("open1")
     platform.mdp("user", "disable", "dora")
     client = docker.from_env()
-    wait_for(lambda: not client.containers.list(all=True, filters={"name": "mdp-desk-open1-dora"}), 30,
+    wait_for(lambda: not client.containers.list(all=True, sparse=True, filters={"name": "mdp-desk-open1-dora"}), 30,
              "dora's desk to be removed")
     wait_for(lambda: dora.http.get(f"{platform.base}/hub/home", allow_redirects=False).status_code in (302, 403),
              30, "dora's session to end")
@@ -254,7 +254,7 @@ def test_end_date_moved_to_the_past_cuts_off(platform, alice):
     yesterday = (date.today() - timedelta(days=2)).isoformat()
     platform.mdp("project", "set-end", "short", yesterday)
     client = docker.from_env()
-    wait_for(lambda: not client.containers.list(all=True, filters={"name": "mdp-desk-short-alice"}), 30,
+    wait_for(lambda: not client.containers.list(all=True, sparse=True, filters={"name": "mdp-desk-short-alice"}), 30,
              "the cut-off service to remove the desk")
     resp = alice.spawn("short")
     assert resp.status_code == 403 and "ended on" in resp.json()["message"]

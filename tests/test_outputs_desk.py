@@ -20,7 +20,7 @@ import requests
 from tests.harness import desk_container, open_desk, run_in_desk
 
 pytestmark = pytest.mark.docker
-AUTHOR, PROJECT = "dora", "outchk"
+AUTHOR, PROJECT = "hana", "outchk"  # hana: her own account (test_desks disables others)
 OUTPUTS = "/services/portal/outputs/"
 
 WRITE_OUTPUTS = """
@@ -73,6 +73,7 @@ def file_ids(page: str) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def project(platform):
     today = date.today()
+    platform.add_user(AUTHOR)
     platform.mdp("project", "create", "OUTCHK", "--title", "Output checking", "--start",
                  (today - timedelta(days=1)).isoformat(), "--end", (today + timedelta(days=30)).isoformat())
     platform.mdp("project", "add-member", PROJECT, AUTHOR)
@@ -88,8 +89,8 @@ def project(platform):
 
 def test_from_desk_to_released_zip(project):
     platform = project
-    dora, olga, pavel = Portal(platform, AUTHOR), Portal(platform, "olga"), Portal(platform, "pavel")
-    created = dora.post("new", project=_project_pk(dora))
+    author, olga, pavel = Portal(platform, AUTHOR), Portal(platform, "olga"), Portal(platform, "pavel")
+    created = author.post("new", project=_project_pk(author))
     assert created.status_code == 302
     pk = int(re.search(r"/outputs/(\d+)/$", created.headers["Location"]).group(1))
     context = {"context": "Pensioners by region and sex, 2024", "controls": "none"}
@@ -97,18 +98,18 @@ def test_from_desk_to_released_zip(project):
     # Bad input: each refused with its reason, nothing added.
     for path, reason in {"extract.csv": "is a symbolic link", "wages.csv": "is Stata .dta data",
                          "../IN/extract.csv": "the path leaves OUT"}.items():
-        resp = dora.post(f"{pk}/files", path=path, **context)
+        resp = author.post(f"{pk}/files", path=path, **context)
         assert resp.status_code == 400 and reason in resp.text, (path, resp.text[-2000:])
     for path in ("safe.csv", "risky.csv", "acro/output_0_0.csv"):
-        assert dora.post(f"{pk}/files", path=path, **context).status_code == 302
-    assert dora.post(f"{pk}/submit").status_code == 302
+        assert author.post(f"{pk}/files", path=path, **context).status_code == 302
+    assert author.post(f"{pk}/submit").status_code == 302
     container = desk_container(AUTHOR, PROJECT)
     with_desk = run_in_desk(container, "import hashlib; print(hashlib.sha256(open('/project/OUT/safe.csv','rb').read()).hexdigest())")
     submitted_sha = with_desk[1].strip()
 
     # Changed in OUT after submission: the request keeps its snapshot, and cannot be changed now.
     run_in_desk(container, "open('/project/OUT/safe.csv', 'a').write('East,1,1\\n')")
-    again = dora.post(f"{pk}/files", path="safe.csv", **context)
+    again = author.post(f"{pk}/files", path="safe.csv", **context)
     assert again.status_code == 403 and "cannot be changed now" in again.text
 
     # The automated check flags the cell of 3; the author cannot vote, a checker only once.
@@ -117,7 +118,7 @@ def test_from_desk_to_released_zip(project):
     assert '<td class="flag" title="Row 2, column 3: a count below the threshold of 10.">3</td>' in viewer
     acro_viewer = olga.get(f"{pk}/files/{ids['acro/output_0_0.csv']}/").text
     assert "checksum verified" in acro_viewer and 'title="ACRO MinimumThresholdCheck: row 2, column 3' in acro_viewer
-    own = dora.post(f"{pk}/files/{ids['safe.csv']}/vote", vote="approve", visibility="private")
+    own = author.post(f"{pk}/files/{ids['safe.csv']}/vote", vote="approve", visibility="private")
     assert own.status_code == 403 and "Only output checkers" in own.text
     for checker in (olga, pavel):
         assert checker.post(f"{pk}/files/{ids['safe.csv']}/vote", vote="approve", visibility="private").status_code == 302
@@ -129,9 +130,9 @@ def test_from_desk_to_released_zip(project):
     assert olga.post(f"{pk}/release").status_code == 302
 
     # The researcher downloads the release: the safe table, byte for byte as submitted.
-    page = dora.get(f"{pk}/").text
+    page = author.get(f"{pk}/").text
     assert 'data-status="released"' in page and "Suppress the 3" in page
-    resp = dora.get(f"{pk}/release.zip")
+    resp = author.get(f"{pk}/release.zip")
     assert resp.status_code == 200
     with zipfile.ZipFile(io.BytesIO(resp.content)) as z:
         assert sorted(z.namelist()) == ["files/safe.csv", "manifest.json", "review-summary.txt"]
