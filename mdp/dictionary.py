@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from mdp import ddi, settings
+from mdp import ddi, settings, texts
 from mdp.errors import PlatformError
 
 PROTECTIONS = ("open", "aggregated", "restricted")
@@ -82,11 +82,10 @@ class Register:
 
 
 def _text(value, where: str) -> dict:
-    if isinstance(value, str) and value.strip():
-        return {"en": value}
-    if isinstance(value, dict) and value.get("en") and all(isinstance(v, str) for v in value.values()):
-        return dict(value)
-    raise DictionaryError(f"{where}: must be a text or a mapping of languages to texts with at least 'en'")
+    try:
+        return texts.multilingual(value, where)
+    except ValueError as exc:
+        raise DictionaryError(str(exc)) from None
 
 
 def _variable(raw, path: Path, register_source: str) -> Variable:

@@ -18,10 +18,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from mdp import dictionary, settings
+from mdp import dictionary, settings, texts
 from mdp.applications import form_policy, policies
 from mdp.applications.enums import Criterion, Decision, Status
 from mdp.applications.models import Application, Document, Transition, VariableDecision
@@ -304,8 +303,7 @@ def submit(user, application: Application) -> None:
     policies.check_can_edit(user, application)
     found = problems(application)
     if found:
-        sections = ", ".join(form_policy.in_language(form_policy.get().section(k).title, get_language() or "en")
-                             for k in found)
+        sections = ", ".join(texts.in_language(form_policy.get().section(k).title) for k in found)
         raise ApplicationError(_("The application is not complete: see {sections}.").format(sections=sections))
     with transaction.atomic():
         resubmission = application.status == Status.CHANGES_REQUESTED

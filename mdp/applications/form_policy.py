@@ -15,10 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from mdp import settings
+from mdp import settings, texts
 from mdp.errors import PlatformError
 
 FIELD_TYPES = ("text", "textarea", "email", "date", "month", "choice", "multichoice", "boolean")
@@ -33,16 +32,10 @@ class FormPolicyError(PlatformError):
 
 
 def _text(value, where: str) -> dict:
-    if isinstance(value, str) and value.strip():
-        return {"en": value.strip()}
-    if isinstance(value, dict) and value.get("en") and all(isinstance(v, str) for v in value.values()):
-        return {k: v.strip() for k, v in value.items()}
-    raise FormPolicyError(f"{where}: must be a text or a mapping of languages to texts with at least 'en'")
-
-
-def in_language(texts: dict, lang: str) -> str:
-    """The text in the user's language, English when there is no translation."""
-    return texts.get((lang or "en")[:2]) or texts.get("en", "")
+    try:
+        return texts.multilingual(value, where)
+    except ValueError as exc:
+        raise FormPolicyError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -101,7 +94,7 @@ class Section:
 
     def check(self, answers: dict) -> dict:
         """{field key: problem} for a plain section's answers."""
-        labels = {f.key: in_language(f.label, get_language() or "en") for f in self.fields}
+        labels = {f.key: texts.in_language(f.label) for f in self.fields}
         problems = {}
         for f in self.fields:
             problem = f.check(answers.get(f.key), answers, labels)

@@ -6,12 +6,13 @@ import io
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from mdp.applications.form_policy import in_language
+from mdp.texts import in_language
 
 
 def _p(text, style) -> Paragraph:
@@ -19,16 +20,17 @@ def _p(text, style) -> Paragraph:
     return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 
 
-def render(application, summary: list[dict], lang: str = "en") -> bytes:
+def render(application, summary: list[dict], lang: str | None = None) -> bytes:
+    """The PDF in `lang` (default: the language of the page the applicant is using)."""
     styles = getSampleStyleSheet()
     body, small = styles["BodyText"], styles["Italic"]
-    story = [_p(f"Application {application.pk}: {application.acronym}", styles["Title"]),
-             _p(f"Status: {application.get_status_display()} — printed {timezone.now():%Y-%m-%d %H:%M} UTC", small),
+    story = [_p(f"{_('Application')} {application.pk}: {application.acronym}", styles["Title"]),
+             _p(f"{_('Status')}: {application.get_status_display()} — {timezone.now():%Y-%m-%d %H:%M} UTC", small),
              Spacer(1, 0.4 * cm)]
-    story.append(_p(in_language({"en": "Members of the project", "fr": "Membres du projet"}, lang), styles["Heading2"]))
-    rows = [["Name", "Institution", "Role", "E-mail", "Account", "In Luxembourg"]]
+    story.append(_p(_("Members of the project"), styles["Heading2"]))
+    rows = [[_("Name"), _("Institution"), _("Role"), _("E-mail"), _("Account"), _("In Luxembourg")]]
     rows += [[_p(m.get(k, ""), body) for k in ("name", "institution", "role", "email", "username")]
-             + ["yes" if m.get("luxembourg") else "no"] for m in application.members]
+             + [_("yes") if m.get("luxembourg") else _("no")] for m in application.members]
     story.append(_table(rows, [3.2 * cm, 3.4 * cm, 2.4 * cm, 3.8 * cm, 2.2 * cm, 2 * cm]))
     for item in summary:
         section = item["section"]
@@ -43,7 +45,7 @@ def render(application, summary: list[dict], lang: str = "en") -> bytes:
             for register, name, requested in item["registers"]:
                 title = in_language(register.title, lang) if register else name
                 story.append(_p(title, styles["Heading4"]))
-                rows = [["Variable", "Level", "Justification"]]
+                rows = [[_("Variable"), _("Level"), _("Justification")]]
                 rows += [[_p(v, body), _p(r.get("level") or "", body), _p(r.get("justification", ""), body)]
                          for v, r in requested.items()]
                 story.append(_table(rows, [4.5 * cm, 3 * cm, 9.5 * cm]))

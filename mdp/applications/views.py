@@ -17,6 +17,7 @@ from mdp.applications.enums import Criterion, Decision, Status
 from mdp.applications.models import Application
 from mdp.registry.enums import Role
 from mdp.registry.permissions import has_role
+from mdp.texts import in_language
 
 
 def _application(request, pk: int, check=policies.check_can_view) -> Application:
@@ -103,14 +104,12 @@ def _summary(app: Application) -> list[dict]:
 
 
 def _display(f: form_policy.Field, value):
-    from mdp.applications.templatetags.applications import tr
-
     if f.type == "boolean":
         return _("yes") if value else _("no")
     if f.type == "choice":
-        return tr(f.choices.get(value, {"en": value or ""}))
+        return in_language(f.choices.get(value, {"en": value or ""}))
     if f.type == "multichoice":
-        return ", ".join(tr(f.choices.get(v, {"en": v})) for v in value or [])
+        return ", ".join(in_language(f.choices.get(v, {"en": v})) for v in value or [])
     return value or ""
 
 

@@ -1,4 +1,4 @@
-"""Template filter picking a dictionary text in the page's language.
+"""Template filters for texts policy files carry in several languages (dictionary, application form).
 
 Dictionary titles and descriptions carry their languages side by side
 ({"en": ..., "fr": ...}) in policies/dictionary/, not in the gettext catalogue,
@@ -6,16 +6,17 @@ because they are policy data that an institution edits without a code release.
 """
 
 from django import template
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import pgettext_lazy
+
+from mdp.texts import in_language
 
 register = template.Library()
 
 
 @register.filter
-def localised(texts: dict) -> str:
+def localised(texts) -> str:
     """The text in the current language, English when that language is missing."""
-    language = (get_language() or "en").split("-")[0]
-    return texts.get(language) or texts.get("en", "")
+    return in_language(texts) if isinstance(texts, dict) else (texts or "")
 
 
 PROTECTION_NAMES = {
