@@ -21,8 +21,10 @@ DEMO_USERS = [
     ("bruno", "Bruno Ferreira", "bruno@liser.example", False),
     ("rita", "Rita Weber", "rita@igss.example", False),
     ("paul", "Paul Hoffmann", "paul@igss.example", False),
+    ("olga", "Olga Klein", "olga@igss.example", False),
+    ("pavel", "Pavel Novak", "pavel@igss.example", False),
 ]
-DEMO_ROLES = {"rita": "reviewer", "paul": "reviewer"}
+DEMO_ROLES = {"rita": "reviewer", "paul": "reviewer", "olga": "output-checker", "pavel": "output-checker"}
 
 
 def _demo_application(bruno) -> None:
