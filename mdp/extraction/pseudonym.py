@@ -19,8 +19,6 @@ import secrets
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pandas as pd
 
 from mdp import settings
 from mdp.errors import PlatformError
@@ -52,52 +50,45 @@ def map_path(slug: str, kind: str) -> Path:
     return project_dir(slug) / "ids" / f"{kind}.parquet"
 
 
-def digests(secret: bytes, kind: str, raw_ids: np.ndarray) -> np.ndarray:
-    """HMAC-SHA256 of each raw id, prefixed by its kind (a person and an employer never collide).
+def hmac_sql(secret: bytes, kind: str, column: str) -> tuple[str, list]:
+    """SQL for the hex HMAC-SHA256 of `kind:<id>` for each id in `column`, and its parameters.
 
-    The HMAC is computed from its definition (RFC 2104) with the keyed inner and outer
-    states made once and copied per id: twice as fast as hmac.digest per id, same result.
+    HMAC from its definition (RFC 2104): SHA-256(K xor opad || SHA-256(K xor ipad || message)),
+    computed by DuckDB, vectorised on all cores, so no digest passes through Python. The
+    kind prefix keeps a person and an employer with the same raw id apart. Lower-case hex
+    sorts as the digest bytes do.
     """
-    key = secret.ljust(64, b"\0") if len(secret) <= 64 else hashlib.sha256(secret).digest().ljust(64, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
-    prefix = kind.encode() + b":%d"
-    out = []
-    for raw in raw_ids.tolist():
-        i = inner.copy()
-        i.update(prefix % raw)
-        o = outer.copy()
-        o.update(i.digest())
-        out.append(o.digest())
-    return np.array(out, dtype="S32")
+    key = secret if len(secret) <= 64 else hashlib.sha256(secret).digest()
+    key = key.ljust(64, b"\0")
+    inner_key, outer_key = bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+    sql = (f"sha256(?::BLOB || unhex(sha256(?::BLOB || encode(? || CAST({column} AS VARCHAR)))))")
+    return sql, [outer_key, inner_key, f"{kind}:"]
 
 
-def update_map(con: duckdb.DuckDBPyConnection, slug: str, kind: str, raw_ids_sql: str,
-               hash_ids=digests) -> tuple[Path, int]:
+def update_map(con: duckdb.DuckDBPyConnection, slug: str, kind: str, raw_ids_sql: str) -> tuple[Path, int]:
     """Give every id that `raw_ids_sql` returns a pseudonym; returns the map's path and how many ids were new.
 
-    `hash_ids(secret, kind, ids)` computes the digests (the extraction passes one that
-    spreads them over its worker processes).
+    New ids are numbered after the existing ones, in the order of their digests.
     """
     path = map_path(slug, kind)
     existing = (f"read_parquet('{path}')" if path.exists()
                 else "(SELECT CAST(NULL AS BIGINT) AS raw, CAST(NULL AS INTEGER) AS pid WHERE false)")
-    new = con.execute(f"SELECT DISTINCT s.raw FROM ({raw_ids_sql}) AS s(raw) "
-                      f"ANTI JOIN {existing} AS e ON s.raw = e.raw WHERE s.raw IS NOT NULL").fetchnumpy()["raw"]
-    if len(new) == 0:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE fresh_raw AS SELECT DISTINCT s.raw FROM ({raw_ids_sql}) AS s(raw) "
+                f"ANTI JOIN {existing} AS e ON s.raw = e.raw WHERE s.raw IS NOT NULL")
+    count = con.execute("SELECT count(*) FROM fresh_raw").fetchone()[0]
+    if count == 0:
         return path, 0
     start = (con.execute(f"SELECT max(pid) FROM {existing}").fetchone()[0] or 0) + 1
-    if start + len(new) - 1 > STATA_LONG_MAX:
+    if start + count - 1 > STATA_LONG_MAX:
         raise PlatformError(f"project {slug}: more than {STATA_LONG_MAX} ids of kind {kind}; "
                             "they no longer fit a Stata long")
-    order = np.argsort(hash_ids(project_secret(slug), kind, np.asarray(new)), kind="stable")
-    fresh = pd.DataFrame({"raw": np.asarray(new, dtype=np.int64)[order],
-                          "pid": np.arange(start, start + len(new), dtype=np.int32)})
+    digest, params = hmac_sql(project_secret(slug), kind, "raw")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE fresh_ids AS SELECT CAST(raw AS BIGINT) AS raw, "
+                f"CAST(row_number() OVER (ORDER BY {digest}) + {start - 1} AS INTEGER) AS pid FROM fresh_raw", params)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(".tmp")
-    con.register("fresh_ids", fresh)
     con.execute(f"COPY (SELECT * FROM {existing} UNION ALL SELECT * FROM fresh_ids ORDER BY pid) "
                 f"TO '{tmp}' (FORMAT PARQUET)")
-    con.unregister("fresh_ids")
+    con.execute("DROP TABLE fresh_ids; DROP TABLE fresh_raw")
     os.replace(tmp, path)
-    return path, len(new)
+    return path, count

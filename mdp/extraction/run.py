@@ -16,7 +16,6 @@ files in IN (put there by an admin) are left alone.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import multiprocessing
@@ -27,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import numpy as np
 
 from mdp import dictionary
 from mdp.errors import PlatformError
@@ -170,8 +168,7 @@ def _part_sql(spec: Spec, warehouse: Warehouse, part: Part) -> tuple[str, list]:
             f"ORDER BY {', '.join(keys)}, {tiebreak}"), outputs
 
 
-def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str, parts: list[Part],
-                 hash_ids=pseudonym.digests) -> tuple[dict, dict]:
+def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str, parts: list[Part]) -> tuple[dict, dict]:
     sources: dict[str, list[str]] = {}
     for part in parts:
         granted = {g.name for g in spec.register(part.register).grants}
@@ -181,7 +178,7 @@ def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str, parts: list[P
                     f'SELECT t."{v.name}" {" ".join(_source(spec, warehouse, part))}')
     maps, new = {}, {}
     for kind, selects in sorted(sources.items()):
-        maps[kind], new[kind] = pseudonym.update_map(con, slug, kind, " UNION ALL ".join(selects), hash_ids)
+        maps[kind], new[kind] = pseudonym.update_map(con, slug, kind, " UNION ALL ".join(selects))
     return maps, new
 
 
@@ -206,7 +203,7 @@ def extract(slug: str, spec: Spec, in_dir: Path, *, title: str = "", warehouse: 
     result = Result(slug, in_dir)
     with _workers(jobs) as pool:
         con = duckdb.connect()
-        maps, result.new_ids = _update_maps(con, spec, warehouse, slug, parts, _hasher(pool, jobs))
+        maps, result.new_ids = _update_maps(con, spec, warehouse, slug, parts)
         con.close()
         if on_start:
             on_start(parts)
@@ -242,7 +239,7 @@ def extract(slug: str, spec: Spec, in_dir: Path, *, title: str = "", warehouse: 
 
 
 def _workers(jobs: int):
-    """The worker processes (none for one job), started first so they load while the ids are hashed.
+    """The worker processes (none for one job), started first so they import while the ids are hashed.
 
     spawn, not fork: the parent has DuckDB threads and Django state a forked child must not inherit.
     """
@@ -253,18 +250,6 @@ def _workers(jobs: int):
 
 def _warm_up() -> None:
     import mdp.extraction.writer  # noqa: F401  (pandas and DuckDB: the slow imports, done while ids are hashed)
-
-
-def _hasher(pool, jobs: int):
-    """Hash ids in this process, or spread over the `jobs` workers in chunks."""
-    if pool is None:
-        return pseudonym.digests
-
-    def hash_ids(secret: bytes, kind: str, ids):
-        chunks = np.array_split(ids, jobs * 4)
-        return np.concatenate(list(pool.map(functools.partial(pseudonym.digests, secret, kind), chunks)))
-
-    return hash_ids
 
 
 def _written(work: list, pool):
