@@ -110,3 +110,14 @@ def test_viewers_for_images_pdf_html_and_workbooks(world):
     assert '<td class="flag" title="Row 1, column 2: a count below the threshold of 10.">4</td>' in sheet
     viewed = AuditEvent.objects.filter(action="output_file_viewed", actor="olga").values_list("detail", flat=True)
     assert {d["path"] for d in viewed} == {"nb.html", "plot.png", "report.pdf", "book.xlsx"}
+
+
+def test_the_pages_speak_french(world):
+    alice = client_for(world["alice"])
+    fr = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9"}
+    page = alice.get(BASE, **fr).content.decode()
+    assert "<h1>Contrôle des outputs</h1>" in page and "Nouvelle demande de publication" in page
+    alice.post(f"{BASE}new", {"project": world["project"].pk})
+    pk = ReleaseRequest.objects.get().pk
+    page = alice.get(f"{BASE}{pk}/", **fr).content.decode()
+    assert "Ajouter un fichier de OUT" in page and "en attente (en préparation)" in page

@@ -1,6 +1,8 @@
 """Forms of the output-checking pages: field errors carry the policy's or intake's sentence."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from mdp.outputs.enums import Visibility, Vote
 from mdp.registry.models import Project
@@ -16,11 +18,11 @@ class NewRequestForm(forms.Form):
 
 class AddFileForm(forms.Form):
     # Free text, not a choice: the path is judged by intake, whose refusal says why.
-    path = forms.CharField(max_length=400, help_text="A file in the project's OUT folder.")
+    path = forms.CharField(max_length=400, help_text=_("A file in the project's OUT folder."))
     context = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
-                              help_text="What the output shows, the population and period, how it was made.")
+                              help_text=_("What the output shows, the population and period, how it was made."))
     controls = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
-                               help_text="Disclosure controls applied: suppression, rounding, thresholds, ACRO.")
+                               help_text=_("Disclosure controls applied: suppression, rounding, thresholds, ACRO."))
 
 
 class VoteForm(forms.Form):
@@ -31,5 +33,5 @@ class VoteForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("vote") == Vote.CHANGES and not (data.get("comment") or "").strip():
-            self.add_error("comment", "Say which changes are needed.")
+            self.add_error("comment", gettext("Say which changes are needed."))
         return data
