@@ -12,7 +12,8 @@ three registers and fifteen variables, monthly .dta files, measured side by side
 (c) floor: the .dta writer alone on the already-final frames, one process (frames are
     prepared untimed, one at a time).
 
-Each runs in its own process; peak memory is the largest resident size of that
+Each runs in its own process (--repeat N: ours and the floor N times, alternately,
+reporting medians: a shared machine's noise moves single runs by 10 %); peak memory is the largest resident size of that
 process and its workers together, sampled every 0.1 s. Also prints the two .dta
 writers (pandas, pyreadstat) on the same frame: the measurement behind the choice.
 """
@@ -149,24 +150,30 @@ def naive(args, out: Path) -> int:
     return rows
 
 
-def floor(args, out: Path) -> tuple[int, float]:
-    """The writer alone: frames made final first (untimed), then only the writing is timed."""
+def _final_frames(args, first: int, last: int):
+    """(file name, outputs, final frame) of each file of the extraction, as ours makes them."""
     import duckdb
 
     from mdp.extraction import run
-    from mdp.extraction.writer import connection, write_dta
+    from mdp.extraction.writer import final_frame
     from mdp.warehouse.store import Warehouse
 
-    spec, warehouse = _spec(args.first, args.last), Warehouse(args.warehouse)
-    out.mkdir(parents=True, exist_ok=True)
-    maps, _ = run._update_maps(duckdb.connect(), spec, warehouse, "bench", run.plan(spec, warehouse))
-    con = connection(tuple((kind, str(path)) for kind, path in maps.items()), os.cpu_count())
-    rows, seconds = 0, 0.0
+    spec, warehouse = _spec(first, last), Warehouse(args.warehouse)
+    maps, _ = run._update_maps(duckdb.connect(), spec, warehouse, "bench")
     for part in run.plan(spec, warehouse):
-        sql, outputs = run._part_sql(spec, warehouse, part)
-        frame = con.execute(sql).df()
+        job = run.part_job(spec, warehouse, part, maps, Path(part.file), "bench", os.cpu_count())
+        yield part.file, job.outputs, final_frame(job)
+
+
+def floor(args, out: Path) -> tuple[int, float]:
+    """The writer alone: frames made final first (untimed), then only the writing is timed."""
+    from mdp.extraction.writer import write_dta
+
+    out.mkdir(parents=True, exist_ok=True)
+    rows, seconds = 0, 0.0
+    for name, outputs, frame in _final_frames(args, args.first, args.last):
         started = time.perf_counter()
-        write_dta(frame, out / part.file, outputs, part.file)
+        write_dta(frame, out / name, outputs, name)
         seconds += time.perf_counter() - started
         rows += len(frame)
     return rows, seconds
@@ -174,19 +181,12 @@ def floor(args, out: Path) -> tuple[int, float]:
 
 def writers(args) -> dict:
     """pandas' to_stata against pyreadstat's write_dta on one month of individuals."""
-    import duckdb
     import pyreadstat
 
-    from mdp.extraction import run
-    from mdp.extraction.writer import _stata_frame, connection
-    from mdp.warehouse.store import Warehouse
+    from mdp.extraction.writer import _stata_frame
 
-    spec, warehouse = _spec(args.first, args.first), Warehouse(args.warehouse)
-    maps, _ = run._update_maps(duckdb.connect(), spec, warehouse, "bench", run.plan(spec, warehouse))
-    con = connection(tuple((kind, str(path)) for kind, path in maps.items()), os.cpu_count())
-    part = run.plan(spec, warehouse)[0]
-    sql, outputs = run._part_sql(spec, warehouse, part)
-    frame = _stata_frame(con.execute(sql).df(), outputs)
+    _, outputs, frame = next(_final_frames(args, args.first, args.first))
+    frame = _stata_frame(frame, outputs)
     labels = {o.file_name: dict(o.value_labels) for o in outputs if o.kind == "code"}
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
@@ -201,6 +201,8 @@ def writers(args) -> dict:
 def child(args) -> None:
     out = Path(args.workdir) / f"out-{args.approach}"
     shutil.rmtree(out, ignore_errors=True)
+    import mdp.extraction.run  # noqa: F401  (pandas, DuckDB, Django: imported before any clock starts)
+
     with PeakMemory() as mem:
         started = time.perf_counter()
         if args.approach == "writers":
@@ -221,11 +223,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0, help="worker processes for ours (default: CPU cores)")
     parser.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "mdp-bench-extract"))
     parser.add_argument("--skip-naive", action="store_true", help="the naive pipeline needs several GB at 1M x 24")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure ours and the floor this many times, alternately, and report the medians")
     parser.add_argument("--approach", help=argparse.SUPPRESS)
     parser.add_argument("--warehouse", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=201501, help=argparse.SUPPRESS)
     parser.add_argument("--last", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if args.approach:
         return child(args)
 
@@ -255,16 +261,26 @@ def main() -> None:
     w = measure("writers")
     print(f"writers on {w['rows']:,} rows x {w['columns']} columns: pandas to_stata {w['pandas']:.2f} s, "
           f"pyreadstat write_dta {w['pyreadstat']:.2f} s ({w['pyreadstat'] / w['pandas']:.1f}x)")
-    results = {name: measure(name) for name in ("ours", "floor", *(() if args.skip_naive else ("naive",)))}
-    print(f"\n{'approach':8} {'seconds':>9} {'rows':>13} {'rows/s':>12} {'peak MB':>9}")
+    rounds = [{name: measure(name) for name in ("ours", "floor")} for _ in range(args.repeat)]
+    results = {name: _median([r[name] for r in rounds]) for name in ("ours", "floor")}
+    if not args.skip_naive:
+        results["naive"] = measure("naive")
+    print(f"\n{'approach':8} {'seconds':>9} {'rows':>13} {'rows/s':>12} {'peak MB':>9}"
+          + ("   (median of %d runs)" % args.repeat if args.repeat > 1 else ""))
     for name, r in results.items():
         print(f"{name:8} {r['seconds']:9.1f} {r['rows']:13,} {r['rows'] / r['seconds']:12,.0f} {r['peak'] / 2**20:9.0f}")
     ours_s = results["ours"]["seconds"]
     print(f"\nours/floor = {ours_s / results['floor']['seconds']:.2f} (target <= 1.2; ours uses "
           f"{args.jobs or os.cpu_count()} worker(s), the floor one process)")
+    if args.repeat > 1:
+        print("  each run: " + ", ".join(f"{r['ours']['seconds'] / r['floor']['seconds']:.2f}" for r in rounds))
     if "naive" in results:
         print(f"naive/ours = {results['naive']['seconds'] / ours_s:.2f} (target >= 3)")
 
+
+def _median(runs: list[dict]) -> dict:
+    """The run of median time (its rows and peak memory with it)."""
+    return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
 
 if __name__ == "__main__":
     main()

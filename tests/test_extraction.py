@@ -108,6 +108,34 @@ def test_pseudonym_digests_are_hmac_sha256():
                                                     for r in (7, 1000000001)]
 
 
+def test_rows_are_ordered_by_their_values_whatever_order_the_warehouse_gave():
+    rows = pd.DataFrame({"reference_period": [201502, 201501, 201501, 201501, 201501],
+                         "person": pd.array([2, None, 2, 1, 2], dtype="Int32"),
+                         "benefit": ["b", "a", "a", "c", "b"]})
+    orders = [writer._in_order(rows.sample(frac=1, random_state=seed), "reference_period", ["person"])
+              for seed in range(6)]
+    for ordered in orders:
+        pd.testing.assert_frame_equal(ordered, orders[0])
+    # period, then pseudonym (a missing one first), then the other columns where those tie
+    assert list(orders[0].itertuples(index=False, name=None))[1:] == [
+        (201501, 1, "c"), (201501, 2, "a"), (201501, 2, "b"), (201502, 2, "b")]
+    assert pd.isna(orders[0].person.iloc[0])
+    unique = rows.drop_duplicates(["reference_period", "person"])
+    assert list(writer._in_order(unique, "reference_period", ["person"]).benefit) == ["a", "c", "a", "b"]
+    # one month: each row to the slot of its pseudonym, or every column where pseudonyms repeat
+    month = rows[rows.reference_period == 201501]
+    assert list(writer._in_order(month.drop_duplicates("person"), "reference_period", ["person"]).benefit) == [
+        "a", "c", "a"]
+    assert list(writer._in_order(month.iloc[::-1], "reference_period", ["person"]).benefit) == ["a", "c", "a", "b"]
+
+
+def test_an_id_missing_from_the_map_stops_the_file():
+    ids = writer.IdMap(pd.Series([10, 20, 30]).to_numpy(), pd.Series([3, 1, 2]).to_numpy())
+    assert list(ids.pseudonyms(pd.Series([30, None, 10]), "x")) == [2, pd.NA, 3]
+    with pytest.raises(RuntimeError, match="column x: ids missing from the project's id map"):
+        ids.pseudonyms(pd.Series([10, 40]), "x")
+
+
 # --- what is delivered -----------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -196,6 +224,23 @@ def test_ids_are_consistent_within_a_project_and_unlinkable_between_projects(wh,
     assert set(other.raw) == set(person_map.raw) and same < 0.05 * len(other)
     assert pseudonym.project_secret("alpha") != pseudonym.project_secret("beta")
     assert not pseudonym.project_dir("alpha").is_relative_to(settings.get().data_root)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_parquet_and_csv_deliveries_hold_the_same_rows_as_stata(wh, delivered, tmp_path, fmt):
+    in_dir, _ = delivered
+    deliver(wh, "alpha", {**SPEC, "format": fmt}, tmp_path / "IN")  # same project: same pseudonyms
+    for name in ("individuals_201503", "jobs_201502"):
+        stata = pd.read_stata(in_dir / f"{name}.dta", convert_categoricals=False)
+        got = duckdb.sql(f"SELECT * FROM '{tmp_path / 'IN' / f'{name}.{fmt}'}'").df()
+        assert list(got.columns) == list(stata.columns) and len(got) == len(stata) > 0
+        for column in stata.columns:
+            if column == "j_job_start_date":  # a date, not a time stamp
+                assert duckdb.sql(f"SELECT typeof(j_job_start_date) FROM '{tmp_path / 'IN' / f'{name}.{fmt}'}' "
+                                  "LIMIT 1").fetchone()[0] == "DATE"
+                assert list(pd.to_datetime(got[column])) == list(stata[column])
+            else:
+                assert list(got[column].astype(str)) == list(stata[column].astype(str)), column
 
 
 def test_same_spec_gives_identical_files_and_dropped_files_go(wh, delivered):

@@ -19,6 +19,8 @@ import secrets
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 
 from mdp import settings
 from mdp.errors import PlatformError
@@ -83,12 +85,14 @@ def update_map(con: duckdb.DuckDBPyConnection, slug: str, kind: str, raw_ids_sql
         raise PlatformError(f"project {slug}: more than {STATA_LONG_MAX} ids of kind {kind}; "
                             "they no longer fit a Stata long")
     digest, params = hmac_sql(project_secret(slug), kind, "raw")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE fresh_ids AS SELECT CAST(raw AS BIGINT) AS raw, "
-                f"CAST(row_number() OVER (ORDER BY {digest}) + {start - 1} AS INTEGER) AS pid FROM fresh_raw", params)
+    # Sorted by DuckDB on all cores; numbered here (a window over the sort would run on one core).
+    raw = con.execute(f"SELECT CAST(raw AS BIGINT) AS raw FROM fresh_raw ORDER BY {digest}", params).fetchnumpy()["raw"]
+    con.register("fresh_ids", pd.DataFrame({"raw": raw, "pid": np.arange(start, start + count, dtype="int32")}))
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(".tmp")
     con.execute(f"COPY (SELECT * FROM {existing} UNION ALL SELECT * FROM fresh_ids ORDER BY pid) "
                 f"TO '{tmp}' (FORMAT PARQUET)")
-    con.execute("DROP TABLE fresh_ids; DROP TABLE fresh_raw")
+    con.execute("DROP TABLE fresh_raw")
+    con.unregister("fresh_ids")
     os.replace(tmp, path)
     return path, count

@@ -6,7 +6,8 @@ Steps, and why in this order:
 2. pseudonyms: collect the distinct ids the files will hold (DuckDB), hash each new
    one once, extend the project's maps (mdp.extraction.pseudonym);
 3. write the files, months in parallel worker processes (the Stata writer is
-   single-threaded Python, the filters, joins and recodes run inside DuckDB);
+   single-threaded Python; filters and recodes run inside DuckDB, pseudonyms are
+   looked up in the maps each worker loads once);
 4. codebook and manifest; then everything moves into IN at once (mdp.staging):
    an interrupted extraction leaves IN as it was.
 Files of an earlier delivery that this one no longer contains are removed; other
@@ -148,34 +149,50 @@ def outputs_for(spec: Spec, register: str) -> list[recode.Output]:
             for v in _register_variables(register) if v.name in granted or v.name == "reference_period"]
 
 
-def _part_sql(spec: Spec, warehouse: Warehouse, part: Part) -> tuple[str, list]:
-    """The SQL of one file; identifiers join the id map tables ids_<kind> (see writer.connection)."""
+def _typed(out: recode.Output) -> str:
+    """The SQL of a delivered column; texts from a code list leave DuckDB as an ENUM, which pandas receives
+    as a category: no Python string per row (the importer let no other code into the warehouse)."""
+    if out.kind == "string" and out.value_labels:
+        codes = ", ".join("'" + str(code).replace("'", "''") + "'" for code, _ in out.value_labels)
+        return f"CAST({out.sql} AS ENUM({codes}))"
+    return out.sql
+
+
+def _part_sql(spec: Spec, warehouse: Warehouse, part: Part) -> tuple[str, list, list]:
+    """The SQL of one file, its outputs, and its identifier columns (column, kind), which still hold raw ids:
+    the writer replaces them with pseudonyms and orders the rows (mdp.extraction.writer)."""
     outputs = outputs_for(spec, part.register)
-    selects, joins = [], []
-    for i, out in enumerate(outputs):
-        if out.kind == "id":
-            variable = next(v for v in _register_variables(part.register) if v.name == out.name)
-            joins.append(f'LEFT JOIN "ids_{identifier_kind(variable)}" AS m{i} ON t."{out.name}" = m{i}.raw')
-            selects.append(f'm{i}.pid AS "{out.file_name}"')
-        else:
-            selects.append(f'{out.sql} AS "{out.file_name}"')
+    variables = {v.name: v for v in _register_variables(part.register)}
+    selects = [f'{_typed(out)} AS "{out.file_name}"' for out in outputs]
+    ids = [(out.file_name, identifier_kind(variables[out.name])) for out in outputs if out.kind == "id"]
     source, where = _source(spec, warehouse, part)
-    # A total order, so that the same specification gives the same bytes: period and pseudonyms first (never
-    # the raw ids, whose order could say something), then a hash of the whole row for rows sharing them.
-    keys = ['"reference_period"'] + [f'"{o.file_name}"' for o in outputs if o.kind == "id"]
-    tiebreak = "hash(" + ", ".join(f'"{o.file_name}"' for o in outputs) + ")"
-    return (f"SELECT {', '.join(selects)} {source} {' '.join(joins)} {where} "
-            f"ORDER BY {', '.join(keys)}, {tiebreak}"), outputs
+    return f"SELECT {', '.join(selects)} {source} {where}", outputs, ids
 
 
-def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str, parts: list[Part]) -> tuple[dict, dict]:
+def part_job(spec: Spec, warehouse: Warehouse, part: Part, maps: dict, path: Path, title: str,
+             threads: int) -> PartJob:
+    """What a worker needs to write `part` to `path`: plain data, sent to another process."""
+    sql, outputs, ids = _part_sql(spec, warehouse, part)
+    label = f"{title}: {part.register} {show_month(part.months[0])}" + (
+        f" to {show_month(part.months[-1])}" if len(part.months) > 1 else "")
+    return PartJob(sql, str(path), spec.format, tuple(outputs), label,
+                   tuple((kind, str(map_file)) for kind, map_file in sorted(maps.items())), tuple(ids), threads)
+
+
+def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str) -> tuple[dict, dict]:
+    """Extend the project's id maps with every id the delivery will hold.
+
+    One scan per register over all the specification's months (not one per file):
+    DuckDB then reads the month files in parallel.
+    """
     sources: dict[str, list[str]] = {}
-    for part in parts:
-        granted = {g.name for g in spec.register(part.register).grants}
-        for v in _register_variables(part.register):
+    for reg in spec.registers:
+        whole = Part(reg.name, tuple(spec.months), "")
+        granted = {g.name for g in reg.grants}
+        for v in _register_variables(reg.name):
             if is_identifier(v) and v.name in granted:
                 sources.setdefault(identifier_kind(v), []).append(
-                    f'SELECT t."{v.name}" {" ".join(_source(spec, warehouse, part))}')
+                    f'SELECT t."{v.name}" {" ".join(_source(spec, warehouse, whole))}')
     maps, new = {}, {}
     for kind, selects in sorted(sources.items()):
         maps[kind], new[kind] = pseudonym.update_map(con, slug, kind, " UNION ALL ".join(selects))
@@ -203,19 +220,13 @@ def extract(slug: str, spec: Spec, in_dir: Path, *, title: str = "", warehouse: 
     result = Result(slug, in_dir)
     with _workers(jobs) as pool:
         con = duckdb.connect()
-        maps, result.new_ids = _update_maps(con, spec, warehouse, slug, parts)
+        maps, result.new_ids = _update_maps(con, spec, warehouse, slug)
         con.close()
         if on_start:
             on_start(parts)
         with Staging(in_dir) as staging:
-            work = []
-            for part in parts:
-                sql, outputs = _part_sql(spec, warehouse, part)
-                label = f"{title or slug}: {part.register} {show_month(part.months[0])}" + (
-                    f" to {show_month(part.months[-1])}" if len(part.months) > 1 else "")
-                work.append((part, PartJob(sql, str(staging.path / part.file), spec.format, tuple(outputs), label,
-                                           tuple((kind, str(path)) for kind, path in sorted(maps.items())),
-                                           threads)))
+            work = [(part, part_job(spec, warehouse, part, maps, staging.path / part.file, title or slug, threads))
+                    for part in parts]
             for part, done in _written(work, pool):
                 result.parts.append((part, done))
                 if on_part:
