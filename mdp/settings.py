@@ -37,6 +37,7 @@ class Settings:
     desk_subnet: str
     cutoff_interval: float
     auth_refresh_age: int
+    self_registrations_per_hour: int
     policies_dir: Path
     images_dir: Path
     warehouse_dir: Path
@@ -69,6 +70,13 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+
+
+def _count(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 0:
+        raise SettingsError(f"{name}={value} must be 0 or more")
+    return value
 
 
 def _float(name: str, default: float) -> float:
@@ -112,6 +120,7 @@ def from_env() -> Settings:
         desk_subnet=subnet,
         cutoff_interval=_float("MDP_CUTOFF_INTERVAL", 60),
         auth_refresh_age=_int("MDP_AUTH_REFRESH_AGE", 15),
+        self_registrations_per_hour=_count("MDP_SELF_REGISTRATIONS_PER_HOUR", 20),
         policies_dir=Path(os.environ.get("MDP_POLICIES_DIR", REPO_ROOT / "policies")).resolve(),
         images_dir=REPO_ROOT / "images",
         warehouse_dir=Path(os.environ.get("MDP_WAREHOUSE_DIR", state_dir / "warehouse")).resolve(),

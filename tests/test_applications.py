@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from mdp.applications import business_logic as bl
 from mdp.applications import form_policy
@@ -306,6 +308,44 @@ def test_self_registration_creates_a_login_with_totp():
     bad = c.post(f"{P}/register/", {"username": "newbie", "full_name": "X", "email": "nope",
                                     "password": "short", "password_again": "other"}).content.decode()
     assert "Enter a valid email address" in bad and "at least 10 characters" in bad
+
+
+def _sign_up(c: Client, username: str, **headers):
+    return c.post(f"{P}/register/", {"username": username, "full_name": "New Researcher", "email": "new@uni.lu",
+                                     "password": "correct horse battery", "password_again": "correct horse battery"},
+                  **headers)
+
+
+def test_self_registration_stops_at_the_hourly_limit_and_keeps_what_was_typed(monkeypatch):
+    from mdp import settings
+
+    monkeypatch.setenv("MDP_SELF_REGISTRATIONS_PER_HOUR", "2")
+    settings.get.cache_clear()
+    c = Client()
+    assert [_sign_up(c, name).status_code for name in ("first", "second")] == [200, 200]
+    r = _sign_up(c, "third")
+    page = r.content.decode()
+    assert r.status_code == 429 and "Too many accounts were created in the last hour" in page
+    assert 'value="third"' in page and not User.objects.filter(username="third").exists()
+    assert "Trop de comptes" in _sign_up(c, "third", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    # an hour after the first two, the door opens again
+    with pytest.raises(desk_policies.RegistrationRefused):
+        desk_policies.check_can_self_register(timezone.now() + timedelta(minutes=59))
+    desk_policies.check_can_self_register(timezone.now() + timedelta(minutes=61))
+
+
+def test_self_registration_can_be_closed(monkeypatch):
+    from mdp import settings
+
+    monkeypatch.setenv("MDP_SELF_REGISTRATIONS_PER_HOUR", "0")
+    settings.get.cache_clear()
+    page = Client().get(f"{P}/register/").content.decode()
+    assert "ask the platform&#x27;s administrators" in page and 'id="create-account" disabled' in page
+    assert _sign_up(Client(), "nobody").status_code == 429 and not User.objects.filter(username="nobody").exists()
+    monkeypatch.setenv("MDP_SELF_REGISTRATIONS_PER_HOUR", "-1")
+    settings.get.cache_clear()
+    with pytest.raises(settings.SettingsError, match="MDP_SELF_REGISTRATIONS_PER_HOUR=-1 must be 0 or more"):
+        settings.get()
 
 
 def test_validation_messages_follow_the_page_language(people):

@@ -12,11 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.cache import never_cache
 
 from mdp.registry import business_logic as registry
+from mdp.registry import policies
 from mdp.registry.models import Project
 
 
@@ -40,10 +42,15 @@ class RegisterForm(forms.Form):
 @never_cache
 def register(request):
     form = RegisterForm(request.POST or None)
+    try:
+        policies.check_can_self_register(timezone.now())
+    except policies.RegistrationRefused as exc:
+        return render(request, "portal/register.html", {"form": form, "refused": str(exc)},
+                      status=429 if request.method == "POST" else 200)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            _user, _password, secret = registry.create_account("self-registration", username=d["username"],
+            _user, _password, secret = registry.create_account(policies.SELF_REGISTRATION, username=d["username"],
                                                    full_name=d["full_name"], email=d["email"], password=d["password"])
         except registry.RegistryError as exc:
             form.add_error("username" if "user" in str(exc) else None, str(exc))

@@ -1,4 +1,4 @@
-"""Who may open which desk, and when: checks that explain themselves.
+"""Who may open which desk, and when, and whether a new account may be created: checks that explain themselves.
 
 `check_can_open_desk` raises `DeskRefused` with a sentence for the user;
 `can_open_desk` is the same rule as a bool. The hub (spawn), the cut-off
@@ -7,11 +7,15 @@ service, the home page and the tests all use these, so the rule lives once.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 
+from mdp import settings
 from mdp.registry.models import PROJECT_ID_RE, Project
+
+SELF_REGISTRATION = "self-registration"  # the actor of accounts people create themselves
 
 
 class DeskRefused(Exception):
@@ -65,3 +69,26 @@ def is_project_open(project: Project, today: date) -> bool:
     except DeskRefused:
         return False
     return True
+
+
+class RegistrationRefused(Exception):
+    """Self-registration is closed or busy; str(exc) is the reason, fit to show the user."""
+
+
+def check_can_self_register(now: datetime) -> None:
+    """At most MDP_SELF_REGISTRATIONS_PER_HOUR new accounts by self-registration in any hour (0: closed).
+
+    Counted platform-wide from the audit trail, which every portal process shares and
+    nobody can rewrite: a script creating accounts in bulk stops at the limit, whatever
+    address it comes from. Admins' `mdp user add` is not limited.
+    """
+    from mdp.audit.enums import Action
+    from mdp.audit.models import AuditEvent
+
+    limit = settings.get().self_registrations_per_hour
+    if limit == 0:
+        raise RegistrationRefused(_("Accounts are not created here: ask the platform's administrators for one."))
+    recent = AuditEvent.objects.filter(actor=SELF_REGISTRATION, action=Action.ACCOUNT_CREATED,
+                                       at__gte=now - timedelta(hours=1)).count()
+    if recent >= limit:
+        raise RegistrationRefused(_("Too many accounts were created in the last hour: please try again later."))
