@@ -160,14 +160,7 @@ def make_platform() -> Platform:
 
 
 def totp(secret: str) -> str:
-    """The current TOTP code, taken early enough in its 30 s step to still be valid when submitted.
-
-    NativeAuthenticator accepts only the current step (no drift window), so a code
-    read in the last seconds of a step may have expired by the time the form posts.
-    """
-    into_step = time.time() % 30
-    if into_step > 24:
-        time.sleep(30 - into_step + 0.2)
+    """The current TOTP code (the hub also takes the previous step's: a code read late still works)."""
     return f"{onetimepass.get_totp(secret):06d}"
 
 

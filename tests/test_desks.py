@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from datetime import date, timedelta
 
 import docker
+import onetimepass
 import pytest
 
 from tests.harness import desk_container, run_in_desk, wait_for
@@ -242,6 +244,18 @@ def test_wrong_second_factor_is_refused_and_audited(platform):
     carol = platform.session("carol")
     assert carol.login(code="000000").status_code != 302
     assert "login_failed" in platform.mdp("audit", "tail", "-n", "100").stdout
+
+
+def test_a_code_of_the_adjacent_step_is_accepted_an_older_one_is_not(platform):
+    platform.add_user("drift")
+    secret = platform.creds["drift"]["totp_secret"]
+
+    def code(steps_ago: int) -> str:
+        return f"{onetimepass.get_totp(secret, clock=int(time.time()) - 30 * steps_ago):06d}"
+
+    assert platform.session("drift").login(code=code(3)).status_code != 302
+    wait_for(lambda: time.time() % 30 < 25, 10, "a TOTP step with time left")  # code(1) stays one step old
+    assert platform.session("drift").login(code=code(1)).status_code == 302
 
 
 def test_audit_chain_intact_after_the_run(platform):
