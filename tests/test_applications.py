@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import timedelta
@@ -143,6 +144,11 @@ def test_full_review_grants_refuses_coarsens_and_creates_the_project(people, sub
     assert app.status == Status.IN_REVIEW and app.project is None
     r.post(review, {"action": "assess", "proportionality": "Scope and period match the questions.",
                     **{f"crit-{c}": "ok" for c in ("pertinence", "legitimacy", "statistical_purpose", "proportionality")}})
+    assert 'id="population-everyone"' in r.get(review).content.decode()
+    french = r.get(review, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Une condition par ligne" in french and "Enregistrer la population" in french
+    assert r.post(review, {"action": "population", "population_where":
+                           "# cross-border workers\nindividuals.i_residence_country in FR, BE, DE"}).status_code == 302
     resp = r.post(review, {"action": "validate"})  # the lead cannot validate their own analysis
     assert "second reviewer" in resp.content.decode()
     assert p.post(review, {"action": "validate"}).status_code == 302
@@ -153,7 +159,8 @@ def test_full_review_grants_refuses_coarsens_and_creates_the_project(people, sub
     assert list(project.members.values_list("username", flat=True)) == ["ana"]
     assert project.access_spec == {
         "version": 1, "period": {"first": "2015-01", "last": "2019-12"},
-        "population": {"description": "Cross-border workers", "where": []}, "format": "dta",
+        "population": {"description": "Cross-border workers", "where": [
+            {"register": "individuals", "variable": "i_residence_country", "in": ["FR", "BE", "DE"]}]}, "format": "dta",
         "registers": {"individuals": {"delivery": "monthly", "variables": {
             "i_age": {"level": "five_year_bands"}, "i_gender": {}, "individual_IDnumber": {}}}}}
     measure = project.measures.get()
@@ -166,6 +173,41 @@ def test_full_review_grants_refuses_coarsens_and_creates_the_project(people, sub
     assert "Wage trajectories" in Client().get(f"{P}/projects/").content.decode()
     page = _client(people["ana"]).get(f"{P}/applications/{app.pk}/").content.decode()
     assert "Bands suffice." in page and "Not needed for wages." in page
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("individuals.i_residence_country FR", "Line 1: write register.variable in value, value"),
+    ("\nindividuals.i_shoe_size in 42", "Line 2: register individuals, variable i_shoe_size: unknown variable"),
+    ("individuals.i_residence_country in FR, XY", "Line 1: (register individuals, variable i_residence_country): "
+                                                  "value(s) XY are not in its code list"),
+    ("individuals.i_age at decades in 3", "Line 1: (register individuals, variable i_age): unknown level 'decades'"),
+])
+def test_population_conditions_are_checked_line_by_line_and_the_text_is_kept(people, submitted, text, problem):
+    review = f"{P}/reviews/{submitted.pk}/"
+    r = _client(people["rita"])
+    r.post(review, {"action": "take"})
+    page = r.post(review, {"action": "population", "population_where": text}).content.decode()
+    assert problem in html.unescape(page)
+    assert html.escape(text.strip(), quote=False) in page  # what the reviewer typed is still there
+    submitted.refresh_from_db()
+    assert submitted.population_where == []
+
+
+def test_a_population_change_voids_the_peer_validation_and_only_the_lead_sets_it(people, submitted):
+    rita, paul = people["rita"], people["paul"]
+    bl.take_for_review(rita, submitted)
+    for name in submitted.variables["individuals"]:
+        bl.decide(rita, submitted, "individuals", name, "grant")
+    bl.assess(rita, submitted, {c.value: "ok" for c in bl.Criterion}, "Proportionate.")
+    bl.validate(paul, submitted)
+    assert submitted.validated_by == paul
+    bl.set_population(rita, submitted, "individuals.i_age at years in 30, 31")
+    submitted.refresh_from_db()
+    assert submitted.validated_by is None
+    assert bl.population_text(submitted.population_where) == "individuals.i_age at years in 30, 31"
+    assert AuditEvent.objects.filter(action="application_population", actor="rita").count() == 1
+    with pytest.raises(Exception, match="lead reviewer"):
+        bl.set_population(paul, submitted, "")
 
 
 def test_desk_opens_only_after_the_agreement_is_signed(people, submitted):

@@ -376,6 +376,61 @@ def decide(reviewer, application: Application, register: str, variable: str, dec
     return d
 
 
+POPULATION_LINE = re.compile(r"^(?P<register>[\w-]+)\.(?P<variable>[\w-]+)(?:\s+at\s+(?P<level>\w+))?"
+                             r"\s+in\s+(?P<values>.+)$")
+
+
+def parse_population(text: str) -> list[dict]:
+    """The reviewer's population conditions, one a line: `register.variable [at level] in value, value …`.
+
+    Lines must all hold (for the person, that month). Empty lines and lines starting
+    with # are ignored. Each condition is checked against the dictionary; an error
+    names its line.
+    """
+    where = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = POPULATION_LINE.match(line)
+        if not match:
+            raise ApplicationError(_("Line {number}: write register.variable in value, value (for example "
+                                     "individuals.i_residence_country in FR, BE, DE).").format(number=number))
+        values = [v.strip() for v in match["values"].split(",") if v.strip()]
+        cond = {"register": match["register"], "variable": match["variable"], "in": values}
+        if match["level"]:
+            cond["level"] = match["level"]
+        try:
+            extraction_spec.population_conditions([cond])
+        except extraction_spec.SpecError as exc:
+            message = str(exc).removeprefix("population condition 1").lstrip(": ").lstrip()
+            raise ApplicationError(_("Line {number}: {problem}.").format(number=number, problem=message)) from None
+        where.append(cond)
+    return where
+
+
+def population_text(where: list[dict]) -> str:
+    """Conditions as the reviewer writes them (the inverse of parse_population)."""
+    return "\n".join(f"{c['register']}.{c['variable']}" + (f" at {c['level']}" if c.get("level") else "")
+                     + " in " + ", ".join(c["in"]) for c in where)
+
+
+def set_population(reviewer, application: Application, text: str) -> None:
+    """The lead reviewer turns the applicant's description of the population into conditions the extraction applies.
+
+    Like any decision, a change voids the peer validation.
+    """
+    policies.check_can_decide(reviewer, application)
+    where = parse_population(text)
+    if where == application.population_where:
+        return
+    with transaction.atomic():
+        application.population_where = where
+        _void_validation(application)
+        application.save()
+        trail.record(reviewer.username, Action.APPLICATION_POPULATION_SET, application=application.pk, where=where)
+
+
 def assess(reviewer, application: Application, criteria: dict, proportionality: str) -> None:
     """The lead reviewer's notes on each criterion and the proportionality analysis."""
     policies.check_can_decide(reviewer, application)
@@ -446,7 +501,8 @@ def access_spec(application: Application) -> dict:
     return {
         "version": 1,
         "period": {"first": application.answers["period_first"], "last": application.answers["period_last"]},
-        "population": {"description": application.answers.get("population", ""), "where": []},
+        "population": {"description": application.answers.get("population", ""),
+                       "where": application.population_where},
         "format": "dta",
         "registers": registers,
     }

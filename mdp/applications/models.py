@@ -25,6 +25,9 @@ class Application(models.Model):
                                       related_name="led_reviews")
     criteria = models.JSONField(default=dict, blank=True, help_text="{criterion: note} checked by the lead reviewer")
     proportionality = models.TextField(blank=True, help_text="The lead reviewer's proportionality analysis")
+    population_where = models.JSONField(default=list, blank=True, help_text=(
+        "[{register, variable, level?, in}]: the lead reviewer's conditions that select the population "
+        "(the access specification's population.where); empty: every person in the granted registers"))
     validated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="validated_reviews")
     validated_at = models.DateTimeField(null=True, blank=True)

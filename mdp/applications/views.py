@@ -254,6 +254,7 @@ REVIEW_ACTIONS = {
     "request_changes": lambda u, a, p: bl.request_changes(u, a, p.get("comment", "")),
     "reject": lambda u, a, p: bl.reject(u, a, p.get("comment", "")),
     "approve": lambda u, a, p: bl.approve(u, a, p.get("comment", "")),
+    "population": lambda u, a, p: bl.set_population(u, a, p.get("population_where", "")),
     "assess": lambda u, a, p: bl.assess(u, a, {c.value: p.get(f"crit-{c.value}", "") for c in Criterion},
                                         p.get("proportionality", "")),
 }
@@ -268,9 +269,9 @@ def review(request, pk: int):
         raise PermissionDenied(_("You are a member of this application: another reviewer must review it."))
     if app.status == Status.DRAFT:
         raise Http404("not submitted")
-    row_errors = {}
+    row_errors, failed = {}, False
     if request.method == "POST":
-        action, failed = request.POST.get("action", ""), False
+        action = request.POST.get("action", "")
         try:
             if action == "decide":
                 row_errors = _decide_rows(request, app)
@@ -300,7 +301,10 @@ def review(request, pk: int):
         "gaps": bl.review_gaps(app), "can_decide": policies.can_decide(request.user, app),
         "can_validate": policies.can_validate(request.user, app), "can_take": app.status in (
             Status.SUBMITTED, Status.RESUBMITTED) and policies.can_review(request.user, app),
-        "transitions": app.transitions.select_related("actor"), "documents": app.documents.all()})
+        "transitions": app.transitions.select_related("actor"), "documents": app.documents.all(),
+        # what the reviewer typed stays on the page when it was refused
+        "population_text": request.POST.get("population_where", "") if failed and request.POST.get("action") == "population"
+        else bl.population_text(app.population_where)})
 
 
 def _decide_rows(request, app) -> dict:

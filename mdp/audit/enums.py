@@ -43,4 +43,5 @@ class Action(models.TextChoices):
     APPLICATION_DOCUMENT_REMOVED = "application_doc_removed", "application document removed"
     APPLICATION_VARIABLE_DECIDED = "application_var_decided", "variable decided"
     APPLICATION_VALIDATED = "application_validated", "proportionality validated"
+    APPLICATION_POPULATION_SET = "application_population", "population conditions set"
     AGREEMENT_SIGNED = "agreement_signed", "confidentiality agreement signed"

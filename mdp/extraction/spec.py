@@ -204,8 +204,17 @@ def validate(raw: dict) -> Spec:
     if not isinstance(population, dict):
         raise SpecError("population must be a mapping with description and where")
     _keys(population, {"description", "where"}, "population")
+    conditions = population_conditions(population.get("where") or [])
+    return Spec(first, last, fmt, tuple(registers), conditions, str(population.get("description", "")))
+
+
+def population_conditions(raw: list) -> tuple[Condition, ...]:
+    """The population's `where` list, checked against the dictionary (used by validate and by reviewers' forms)."""
+    if not isinstance(raw, list):
+        raise SpecError("population where must be a list of {register, variable, in}")
+    known = {r.name: r for r in dictionary.registers()}
     conditions = []
-    for i, cond in enumerate(population.get("where") or [], 1):
+    for i, cond in enumerate(raw, 1):
         where = f"population condition {i}"
         if not isinstance(cond, dict):
             raise SpecError(f"{where}: expected {{register, variable, in}}")
@@ -230,7 +239,7 @@ def validate(raw: dict) -> Spec:
                             f"in its code list ({', '.join(variable.values)})")
         _recodable(variable, level, vwhere, values)
         conditions.append(Condition(register.name, variable, level, values))
-    return Spec(first, last, fmt, tuple(registers), tuple(conditions), str(population.get("description", "")))
+    return tuple(conditions)
 
 
 def check_within(requested: Spec, granted: Spec) -> None:
