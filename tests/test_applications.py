@@ -173,6 +173,7 @@ def test_full_review_grants_refuses_coarsens_and_creates_the_project(people, sub
     assert "Wage trajectories" in Client().get(f"{P}/projects/").content.decode()
     page = _client(people["ana"]).get(f"{P}/applications/{app.pk}/").content.decode()
     assert "Bands suffice." in page and "Not needed for wages." in page
+    assert "individuals.i_residence_country in FR, BE, DE" in page
 
 
 @pytest.mark.parametrize("text, problem", [

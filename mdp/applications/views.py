@@ -77,7 +77,8 @@ def application(request, pk: int):
     return render(request, "applications/detail.html", {
         "app": app, "sections": _sections(app), "lifecycle": bl.lifecycle(app),
         "can_edit": policies.can_edit(request.user, app), "transitions": app.transitions.select_related("actor"),
-        "decisions": _public_decisions(app), "summary": _summary(app)})
+        "decisions": _public_decisions(app), "summary": _summary(app),
+        "population_text": bl.population_text(app.population_where)})
 
 
 def _public_decisions(app: Application):
