@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mdp.outputs import business_logic as bl
@@ -62,7 +63,7 @@ def new_request(request):
 @login_required
 def queue(request):
     if not policies.is_checker(request.user):
-        return _refused(request, OutputRefused("Only output checkers see the review queue."))
+        return _refused(request, OutputRefused(_("Only output checkers see the review queue.")))
     waiting = [r for r in ReleaseRequest.objects.filter(status__in=bl.OWNERS[bl.Owner.CHECKER])
                .select_related("project", "author").order_by("id") if policies.can_review(request.user, r)]
     recent = ReleaseRequest.objects.exclude(status__in=bl.OWNERS[bl.Owner.CHECKER]).exclude(
