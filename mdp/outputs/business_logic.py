@@ -18,7 +18,7 @@ import zipfile
 from pathlib import Path
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
@@ -295,10 +295,11 @@ def _write_release_zip(user, request: ReleaseRequest, by_file: dict) -> tuple[Pa
             for file, decision in sorted(by_file.items(), key=lambda kv: kv[0].relpath):
                 entry = {"relpath": file.relpath, "sha256": file.sha256, "size": file.size,
                          "decision": decision.value}
-                summary.append(f"{file.relpath}  sha256 {file.sha256}  {decision.label}")
-                for review in file.votes_in_round(request.round):
-                    public = review.comment if review.visibility == Visibility.PUBLIC else ""
-                    summary.append(f"    {Vote(review.vote).label}" + (f": {public}" if public else ""))
+                with translation.override("en"):  # the labels in English like the rest, whoever releases
+                    summary.append(f"{file.relpath}  sha256 {file.sha256}  {decision.label}")
+                    for review in file.votes_in_round(request.round):
+                        public = review.comment if review.visibility == Visibility.PUBLIC else ""
+                        summary.append(f"    {Vote(review.vote).label}" + (f": {public}" if public else ""))
                 if decision == Decision.APPROVED:
                     entry["path"] = f"files/{file.relpath}"
                     info = zipfile.ZipInfo(entry["path"], stamp)
