@@ -126,6 +126,9 @@ def test_the_pages_speak_french(world):
     pk = ReleaseRequest.objects.get().pk
     page = alice.get(f"{BASE}{pk}/", **fr).content.decode()
     assert "Ajouter un fichier de OUT" in page and "en attente (en préparation)" in page
+    assert "safe.csv ajouté (sha256 " in add(alice, pk, "safe.csv", follow=True, **fr).content.decode()
+    page = alice.post(f"{BASE}{pk}/submit", follow=True, **fr).content.decode()
+    assert f"La demande #{pk} est maintenant soumise." in page
 
 
 def test_refusals_follow_the_pages_language(world):

@@ -111,7 +111,8 @@ def add_file(request, pk: int):
         except OutputRefused as exc:
             return _refused(request, exc)
         else:
-            messages.success(request, f"{f.relpath} added (sha256 {f.sha256[:12]}…).")
+            messages.success(request, _("%(path)s added (sha256 %(sha)s…).")
+                             % {"path": f.relpath, "sha": f.sha256[:12]})
             return redirect("outputs:request", pk=pk)
     return render(request, "outputs/request.html", _request_context(request, release, form), status=400)
 
@@ -141,7 +142,8 @@ def step(request, pk: int, step: str):
         STEPS[step](request.user, release)
     except OutputRefused as exc:
         return _refused(request, exc)
-    messages.success(request, f"Request #{pk} is now {RequestStatus(release.status).label}.")
+    messages.success(request, _("Request #%(request)s is now %(status)s.")
+                     % {"request": pk, "status": RequestStatus(release.status).label})
     return redirect("outputs:request", pk=pk)
 
 
@@ -194,7 +196,7 @@ def vote(request, pk: int, file_id: int):
                 form.cleaned_data["visibility"])
     except OutputRefused as exc:
         return _refused(request, exc)
-    messages.success(request, f"Your vote on {f.relpath} is recorded.")
+    messages.success(request, _("Your vote on %(path)s is recorded.") % {"path": f.relpath})
     return redirect("outputs:request", pk=pk)
 
 
