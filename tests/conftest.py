@@ -51,3 +51,15 @@ def platform():
         p.stop()
 
 
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the default language (English). A page asked for in French leaves French active
+    in the thread (LocaleMiddleware activates a language per request and never deactivates it), and the
+    refusals raised in Python follow the active language."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()

@@ -190,6 +190,22 @@ def test_only_members_of_an_open_project_ask(world):
     assert refusal("not a member").actor == "zoe"
 
 
+def test_the_release_summary_stays_english_whoever_releases(world):
+    """The zip's review summary is English, labels included, even when released from a French page."""
+    from django.utils import translation
+
+    request = submitted(world, "safe.csv")
+    f = request.active_files().get()
+    for checker in ("olga", "pavel"):
+        bl.vote(world[checker], f, Vote.APPROVE)
+    request.refresh_from_db()
+    with translation.override("fr"):
+        path = bl.release(world["olga"], request)
+    with zipfile.ZipFile(path) as z:
+        summary = z.read("review-summary.txt").decode()
+    assert "safe.csv  sha256" in summary and "approved by two checkers" in summary and "approve\n" in summary
+    assert "approuv" not in summary
+
 def test_a_tampered_snapshot_is_not_released(world):
     request = submitted(world, "safe.csv")
     file = request.active_files().get()

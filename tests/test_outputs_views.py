@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import html
 import io
+import re
 import zipfile
+from pathlib import Path
 
 from django.test import Client
 
 from mdp.audit.models import AuditEvent
+from mdp.outputs import rules
 from mdp.outputs.models import ReleaseRequest
 from tests.test_outputs import RISKY, SAFE, state, world  # noqa: F401  (fixtures)
 
@@ -21,8 +26,8 @@ def client_for(user) -> Client:
     return c
 
 
-def add(c, pk, path, context="Pensions by region", controls="none"):
-    return c.post(f"{BASE}{pk}/files", {"path": path, "context": context, "controls": controls})
+def add(c, pk, path, context="Pensions by region", controls="none", **headers):
+    return c.post(f"{BASE}{pk}/files", {"path": path, "context": context, "controls": controls}, **headers)
 
 
 def test_researcher_and_checkers_through_the_pages(world):
@@ -121,3 +126,75 @@ def test_the_pages_speak_french(world):
     pk = ReleaseRequest.objects.get().pk
     page = alice.get(f"{BASE}{pk}/", **fr).content.decode()
     assert "Ajouter un fichier de OUT" in page and "en attente (en préparation)" in page
+    assert "safe.csv ajouté (sha256 " in add(alice, pk, "safe.csv", follow=True, **fr).content.decode()
+    page = alice.post(f"{BASE}{pk}/submit", follow=True, **fr).content.decode()
+    assert f"La demande #{pk} est maintenant soumise." in page
+
+
+def test_refusals_follow_the_pages_language(world):
+    """Refusals raised in Python (intake as a field error, the state machine as a 403 page) speak the page's
+    language, counts included; the English wording is the one the other tests match."""
+    alice, olga = client_for(world["alice"]), client_for(world["olga"])
+    alice.post(f"{BASE}new", {"project": world["project"].pk})
+    pk = ReleaseRequest.objects.get().pk
+    rows = rules.get().max_table_rows + 1
+    (world["out"] / "long.csv").write_text("x,n\n" + "".join(f"{i},{i}\n" for i in range(rows)))
+    french = {
+        "leaves": "../IN/extract.csv : le chemin sort de OUT ('..' ou chemin absolu) ; choisissez un fichier dans OUT",
+        "long": f"long.csv compte {rows:,} lignes : les tableaux de plus de".replace(",", "\N{NO-BREAK SPACE}"),
+        "empty": f"La demande #{pk} ne contient aucun fichier : ajoutez d'abord les outputs à publier.",
+        "state": f"La demande #{pk} est en attente (en préparation) : elle ne peut pas passer à l'état "
+                 "« renvoyée au chercheur ».",
+    }
+    english = {
+        "leaves": "../IN/extract.csv: the path leaves OUT ('..' or an absolute path); pick a file inside OUT",
+        "long": f"long.csv has {rows:,} rows: tables above",
+        "empty": f"Request #{pk} has no files: add the outputs to release first.",
+        "state": f"Request #{pk} is pending (being prepared): it cannot become returned to the researcher.",
+    }
+    for language, said, unsaid in (("fr", french, english), ("en", english, french)):
+        lang = {"HTTP_ACCEPT_LANGUAGE": language}
+        pages = {"leaves": add(alice, pk, "../IN/extract.csv", **lang), "long": add(alice, pk, "long.csv", **lang),
+                 "empty": alice.post(f"{BASE}{pk}/submit", **lang), "state": olga.post(f"{BASE}{pk}/return", **lang)}
+        for name, resp in pages.items():
+            page = html.unescape(resp.content.decode())
+            assert resp.status_code == (400 if name in ("leaves", "long") else 403), (language, name)
+            assert said[name] in page and unsaid[name] not in page, (language, name)
+
+
+def po_entries(path: Path) -> list[dict]:
+    """The entries of a .po file: each with its flags and its msgctxt, msgid and msgstr, unquoted."""
+    entries, entry, field = [], {"flags": set()}, None
+    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+        line = line.strip()
+        if not line:
+            if "msgid" in entry:
+                entries.append(entry)
+            entry, field = {"flags": set()}, None
+        elif line.startswith("#,"):
+            entry["flags"] |= {flag.strip() for flag in line[2:].split(",")}
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            entry[field] += ast.literal_eval(line)
+        else:
+            field, _, quoted = line.partition(" ")
+            entry[field] = ast.literal_eval(quoted)
+    return entries
+
+
+def test_french_catalogue_keeps_every_placeholder():
+    """Each French sentence of the output pages has exactly its English source's placeholders, flagged
+    python-format so that msgfmt --check-format checks them too."""
+    from mdp import outputs
+
+    placeholder = re.compile(r"%(?:\(\w+\))?[sdif%]")
+    entries = [e for e in po_entries(Path(outputs.__file__).parent / "locale/fr/LC_MESSAGES/django.po") if e["msgid"]]
+    with_placeholders = [e for e in entries if placeholder.search(e["msgid"])]
+    assert len(with_placeholders) >= 35  # the refusals are in it
+    for e in entries:
+        assert e["msgstr"], e["msgid"]
+        assert sorted(placeholder.findall(e["msgid"])) == sorted(placeholder.findall(e["msgstr"])), e["msgid"]
+    for e in with_placeholders:
+        assert "python-format" in e["flags"], e["msgid"]
+        assert len(re.findall(r"%[sd]", e["msgid"])) <= 1, f"name the placeholders: {e['msgid']}"

@@ -18,7 +18,9 @@ import zipfile
 from pathlib import Path
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from mdp import settings
 from mdp.audit import trail
@@ -57,6 +59,16 @@ STATUS_ACTION = {
 }
 
 
+# The steps named in "it cannot be … now", as participles agreeing with "request" in the page's language.
+STEP_WORDS = {
+    "changed": pgettext_lazy("a request cannot be ... now", "changed"),
+    "submitted": pgettext_lazy("a request cannot be ... now", "submitted"),
+    "withdrawn": pgettext_lazy("a request cannot be ... now", "withdrawn"),
+    "reviewed": pgettext_lazy("a request cannot be ... now", "reviewed"),
+    "released": pgettext_lazy("a request cannot be ... now", "released"),
+}
+
+
 class InvalidTransition(OutputRefused):
     """The request's state does not allow this step."""
 
@@ -76,18 +88,21 @@ def _file_hashes(request: ReleaseRequest) -> dict[str, str]:
 def _check_turn(request: ReleaseRequest, owner: Owner, what: str) -> None:
     status = RequestStatus(request.status)
     if status not in OWNERS[owner]:
-        raise InvalidTransition(f"Request #{request.pk} is {status.label}: it cannot be {what} now "
-                                f"(it is in the hands of {owner_of(status).label}).")
+        raise InvalidTransition(_("Request #%(request)s is %(status)s: it cannot be %(step)s now "
+                                  "(it is in the hands of %(owner)s).")
+                                % {"request": request.pk, "status": status.label, "step": STEP_WORDS[what],
+                                   "owner": owner_of(status).label})
 
 
 def _move(actor: str, request: ReleaseRequest, to: RequestStatus, by: Owner, **detail) -> None:
     """The only place a status changes: the table allows it, the right side acts, the trail records it."""
     status = RequestStatus(request.status)
     if to not in TRANSITIONS[status]:
-        raise InvalidTransition(f"Request #{request.pk} is {status.label}: it cannot become {to.label}.")
+        raise InvalidTransition(_("Request #%(request)s is %(status)s: it cannot become %(to)s.")
+                                % {"request": request.pk, "status": status.label, "to": to.label})
     if by != Owner.SYSTEM and status not in OWNERS[by]:
-        raise InvalidTransition(f"Request #{request.pk} is {status.label}: it is in the hands of "
-                                f"{owner_of(status).label}.")
+        raise InvalidTransition(_("Request #%(request)s is %(status)s: it is in the hands of %(owner)s.")
+                                % {"request": request.pk, "status": status.label, "owner": owner_of(status).label})
     request.status = to
     request.save(update_fields=["status", "round", "updated_at", "release_sha256"])
     trail.record(actor, STATUS_ACTION[to], request.project.slug, request=request.pk, status_from=status.value,
@@ -130,7 +145,7 @@ def add_file(user, request: ReleaseRequest, relpath: str, context: str, controls
     policies.check_can_edit_request(user, request)
     _check_turn(request, Owner.AUTHOR, "changed")
     if not context.strip() or not controls.strip():
-        raise OutputRefused("Say what the output is (context) and which disclosure controls were applied.")
+        raise OutputRefused(_("Say what the output is (context) and which disclosure controls were applied."))
     out_dir = project_dir(request.project) / "OUT"
     sdc = rules.for_project(request.project)
     snap = intake.take(out_dir, relpath, sdc)
@@ -165,7 +180,8 @@ def submit(user, request: ReleaseRequest) -> None:
     policies.check_can_edit_request(user, request)
     _check_turn(request, Owner.AUTHOR, "submitted")
     if not request.active_files().exists():
-        raise OutputRefused(f"Request #{request.pk} has no files: add the outputs to release first.")
+        raise OutputRefused(_("Request #%(request)s has no files: add the outputs to release first.")
+                            % {"request": request.pk})
     with transaction.atomic():
         request.round += 1
         _move(user.username, request, S.SUBMITTED, Owner.AUTHOR)
@@ -174,7 +190,8 @@ def submit(user, request: ReleaseRequest) -> None:
 def _check_withdraw(user, request: ReleaseRequest) -> None:
     """The author withdraws while the request is in their hands, even after the project ended."""
     if request.author_id != user.pk:
-        raise OutputRefused(f"Only {request.author.username}, who wrote request #{request.pk}, may withdraw it.")
+        raise OutputRefused(_("Only %(author)s, who wrote request #%(request)s, may withdraw it.")
+                            % {"author": request.author.username, "request": request.pk})
     _check_turn(request, Owner.AUTHOR, "withdrawn")
 
 
@@ -240,16 +257,16 @@ def release(user, request: ReleaseRequest) -> Path:
     policies.check_can_review(user, request)
     _check_turn(request, Owner.CHECKER, "released")
     if request.status != S.REVIEWED:
-        raise InvalidTransition(f"Request #{request.pk} is {RequestStatus(request.status).label}: "
-                                "it is released once both reviews are in.")
+        raise InvalidTransition(_("Request #%(request)s is %(status)s: it is released once both reviews are in.")
+                                % {"request": request.pk, "status": RequestStatus(request.status).label})
     by_file = decisions(request)
     conflicted = [f.relpath for f, d in by_file.items() if d == Decision.CONFLICTED]
     if conflicted:
-        raise OutputRefused(f"The checkers disagree on {', '.join(conflicted)}: return the request "
-                            "or reject it, it cannot be released as it stands.")
+        raise OutputRefused(_("The checkers disagree on %(paths)s: return the request "
+                              "or reject it, it cannot be released as it stands.") % {"paths": ", ".join(conflicted)})
     approved = [f for f, d in by_file.items() if d == Decision.APPROVED]
     if not approved:
-        raise OutputRefused("No file was approved by both checkers: return or reject the request.")
+        raise OutputRefused(_("No file was approved by both checkers: return or reject the request."))
     with transaction.atomic():
         _move(user.username, request, S.APPROVED, Owner.CHECKER)
         path, sha = _write_release_zip(user, request, by_file)
@@ -278,10 +295,11 @@ def _write_release_zip(user, request: ReleaseRequest, by_file: dict) -> tuple[Pa
             for file, decision in sorted(by_file.items(), key=lambda kv: kv[0].relpath):
                 entry = {"relpath": file.relpath, "sha256": file.sha256, "size": file.size,
                          "decision": decision.value}
-                summary.append(f"{file.relpath}  sha256 {file.sha256}  {decision.label}")
-                for review in file.votes_in_round(request.round):
-                    public = review.comment if review.visibility == Visibility.PUBLIC else ""
-                    summary.append(f"    {Vote(review.vote).label}" + (f": {public}" if public else ""))
+                with translation.override("en"):  # the labels in English like the rest, whoever releases
+                    summary.append(f"{file.relpath}  sha256 {file.sha256}  {decision.label}")
+                    for review in file.votes_in_round(request.round):
+                        public = review.comment if review.visibility == Visibility.PUBLIC else ""
+                        summary.append(f"    {Vote(review.vote).label}" + (f": {public}" if public else ""))
                 if decision == Decision.APPROVED:
                     entry["path"] = f"files/{file.relpath}"
                     info = zipfile.ZipInfo(entry["path"], stamp)
@@ -304,8 +322,8 @@ def _stored_copy(file: RequestFile) -> bytes:
     """The snapshot's bytes, refused if they no longer match the hash the checkers reviewed."""
     data = (intake.store_dir() / file.sha256).read_bytes()
     if hashlib.sha256(data).hexdigest() != file.sha256:
-        raise OutputRefused(f"The stored copy of {file.relpath} no longer matches the hash that was reviewed: "
-                            "nothing is released; tell the platform's administrators.")
+        raise OutputRefused(_("The stored copy of %(path)s no longer matches the hash that was reviewed: "
+                              "nothing is released; tell the platform's administrators.") % {"path": file.relpath})
     return data
 
 
@@ -313,8 +331,8 @@ def _stored_copy(file: RequestFile) -> bytes:
 def download_release(user, request: ReleaseRequest) -> Path:
     policies.check_can_download_release(user, request)
     if request.status != S.RELEASED:
-        raise OutputRefused(f"Request #{request.pk} is {RequestStatus(request.status).label}: "
-                            "only released requests can be downloaded.")
+        raise OutputRefused(_("Request #%(request)s is %(status)s: only released requests can be downloaded.")
+                            % {"request": request.pk, "status": RequestStatus(request.status).label})
     path = release_dir() / f"request-{request.pk}.zip"
     trail.record(user.username, Action.OUTPUT_DOWNLOADED, request.project.slug, request=request.pk,
                  zip_sha256=request.release_sha256, files=_released_hashes(path))
@@ -366,12 +384,13 @@ def refusals(user, request: ReleaseRequest) -> dict[str, str | None]:
         policies.check_can_review(user, request)
         status = RequestStatus(request.status)
         if to not in TRANSITIONS[status]:
-            raise InvalidTransition(f"Request #{request.pk} is {status.label}.")
+            raise InvalidTransition(_("Request #%(request)s is %(status)s.")
+                                    % {"request": request.pk, "status": status.label})
 
     def download_step():
         policies.check_can_download_release(user, request)
         if request.status != S.RELEASED:
-            raise OutputRefused("Only released requests can be downloaded.")
+            raise OutputRefused(_("Only released requests can be downloaded."))
 
     return {
         "edit": why(author_step, "changed"),

@@ -20,6 +20,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from mdp import dictionary, settings
 from mdp.errors import PlatformError
 from mdp.outputs import tables
@@ -30,8 +34,8 @@ MAX_RELPATH = 200  # names are seen outside the desk: keep them short
 CHUNK = 1 << 20
 KNOWN_BINARY = {b"PAR1": "Parquet", b"<stata_dta>": "Stata .dta", b"$FL2": "SPSS .sav", b"$FL3": "SPSS .zsav",
                 b"SQLite format 3": "SQLite", b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ": "xz",
-                b"7z\xbc\xaf": "7-Zip", b"RDX": "R data", b"\x93NUMPY": "NumPy", b"\x89HDF": "HDF5",
-                b"\xd0\xcf\x11\xe0": "old Office (.xls/.doc)",
+                b"7z\xbc\xaf": "7-Zip", b"RDX": gettext_noop("R data"), b"\x93NUMPY": "NumPy", b"\x89HDF": "HDF5",
+                b"\xd0\xcf\x11\xe0": gettext_noop("old Office (.xls/.doc)"),
                 **{bytes([v, order, 1, 0]): "Stata .dta" for v in (113, 114, 115) for order in (1, 2)}}
 IMAGES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 
@@ -47,6 +51,13 @@ class Snapshot:
     size: int
     kind: FileKind
     path: Path
+
+
+def _number(n: int) -> str:
+    """A count grouped by thousands as the page's language writes it: 1,234,567 in English, 1 234 567 in French."""
+    if translation.get_language() is None:  # translations deactivated: no locale to ask
+        return f"{n:,}"
+    return formats.number_format(n, force_grouping=True)
 
 
 def store_dir() -> Path:
@@ -68,15 +79,17 @@ def identifier_columns(header) -> list[str]:
 def clean_relpath(relpath: str) -> str:
     """The path as stored, or a refusal: relative, inside OUT, no '..', no odd characters."""
     if not relpath or "\x00" in relpath or "\\" in relpath or any(ord(c) < 32 for c in relpath):
-        raise IntakeRefused(f"{relpath!r} is not a usable file name")
+        raise IntakeRefused(_("%(path)s is not a usable file name") % {"path": repr(relpath)})
     if len(relpath) > MAX_RELPATH:
-        raise IntakeRefused(f"{relpath[:40]}…: paths longer than {MAX_RELPATH} characters are refused")
+        raise IntakeRefused(_("%(path)s…: paths longer than %(max)s characters are refused")
+                            % {"path": relpath[:40], "max": MAX_RELPATH})
     path = PurePosixPath(relpath)
     if path.is_absolute() or ".." in path.parts:
-        raise IntakeRefused(f"{relpath}: the path leaves OUT ('..' or an absolute path); pick a file inside OUT")
+        raise IntakeRefused(_("%(path)s: the path leaves OUT ('..' or an absolute path); pick a file inside OUT")
+                            % {"path": relpath})
     parts = [p for p in path.parts if p != "."]
     if not parts:
-        raise IntakeRefused(f"{relpath!r} is not a file in OUT")
+        raise IntakeRefused(_("%(path)s is not a file in OUT") % {"path": repr(relpath)})
     return "/".join(parts)
 
 
@@ -89,24 +102,27 @@ def _open_no_links(out_dir: Path, relpath: str) -> tuple[int, os.stat_result]:
             try:
                 nfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
             except OSError:
-                raise IntakeRefused(f"{relpath}: the folder {'/'.join(parts[:i + 1])} is not a plain folder in OUT "
-                                    "(missing, or a symbolic link)") from None
+                raise IntakeRefused(_("%(path)s: the folder %(folder)s is not a plain folder in OUT "
+                                      "(missing, or a symbolic link)")
+                                    % {"path": relpath, "folder": "/".join(parts[:i + 1])}) from None
             os.close(fd)
             fd = nfd
         name = parts[-1]
         try:
             st = os.stat(name, dir_fd=fd, follow_symlinks=False)
         except FileNotFoundError:
-            raise IntakeRefused(f"{relpath}: no such file in OUT") from None
+            raise IntakeRefused(_("%(path)s: no such file in OUT") % {"path": relpath}) from None
         _refuse_odd(relpath, st)
         try:
             ffd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
         except OSError as exc:
-            raise IntakeRefused(f"{relpath}: cannot be opened ({exc.strerror})") from None
+            raise IntakeRefused(_("%(path)s: cannot be opened (%(error)s)")
+                                % {"path": relpath, "error": exc.strerror}) from None
         fst = os.fstat(ffd)
         if (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino):
             os.close(ffd)
-            raise IntakeRefused(f"{relpath}: the file was replaced while it was being read; submit it again")
+            raise IntakeRefused(_("%(path)s: the file was replaced while it was being read; submit it again")
+                                % {"path": relpath})
         try:
             _refuse_odd(relpath, fst)
         except IntakeRefused:
@@ -119,12 +135,14 @@ def _open_no_links(out_dir: Path, relpath: str) -> tuple[int, os.stat_result]:
 
 def _refuse_odd(relpath: str, st: os.stat_result) -> None:
     if stat.S_ISLNK(st.st_mode):
-        raise IntakeRefused(f"{relpath} is a symbolic link: links are refused, save the output itself in OUT")
+        raise IntakeRefused(_("%(path)s is a symbolic link: links are refused, save the output itself in OUT")
+                            % {"path": relpath})
     if not stat.S_ISREG(st.st_mode):
-        raise IntakeRefused(f"{relpath} is not a regular file (a folder, pipe, socket or device): refused")
+        raise IntakeRefused(_("%(path)s is not a regular file (a folder, pipe, socket or device): refused")
+                            % {"path": relpath})
     if st.st_nlink > 1:
-        raise IntakeRefused(f"{relpath} is a hard link (it has {st.st_nlink} names): links are refused, "
-                            "save the output itself in OUT")
+        raise IntakeRefused(_("%(path)s is a hard link (it has %(names)s names): links are refused, "
+                              "save the output itself in OUT") % {"path": relpath, "names": st.st_nlink})
 
 
 def read_small(out_dir: Path, relpath: str, limit: int) -> bytes | None:
@@ -144,8 +162,9 @@ def take(out_dir: Path, relpath: str, rules: Rules) -> Snapshot:
     fd, st = _open_no_links(out_dir, relpath)
     if st.st_size > rules.max_file_bytes:
         os.close(fd)
-        raise IntakeRefused(f"{relpath} is {st.st_size:,} bytes: files above {rules.max_file_bytes:,} bytes "
-                            "are refused (aggregate the output)")
+        raise IntakeRefused(_("%(path)s is %(size)s bytes: files above %(max)s bytes are refused "
+                              "(aggregate the output)")
+                            % {"path": relpath, "size": _number(st.st_size), "max": _number(rules.max_file_bytes)})
     store = store_dir()
     store.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
@@ -155,7 +174,8 @@ def take(out_dir: Path, relpath: str, rules: Rules) -> Snapshot:
             while chunk := src.read(CHUNK):
                 size += len(chunk)
                 if size > rules.max_file_bytes:  # it grew while we read
-                    raise IntakeRefused(f"{relpath} is above {rules.max_file_bytes:,} bytes: refused")
+                    raise IntakeRefused(_("%(path)s is above %(max)s bytes: refused")
+                                          % {"path": relpath, "max": _number(rules.max_file_bytes)})
                 digest.update(chunk)
                 tmp.write(chunk)
             tmp.flush()
@@ -185,15 +205,16 @@ def sniff(relpath: str, path: Path) -> FileKind:
         return _zip_kind(relpath, path)
     for magic, what in KNOWN_BINARY.items():
         if head.startswith(magic):
-            raise IntakeRefused(f"{relpath} is {what} data, whatever its name says: only tables (CSV, XLSX), "
-                                "images (PNG, JPEG, GIF), PDF, text and HTML leave the platform")
+            raise IntakeRefused(_("%(path)s is %(what)s data, whatever its name says: only tables (CSV, XLSX), "
+                                  "images (PNG, JPEG, GIF), PDF, text and HTML leave the platform")
+                                % {"path": relpath, "what": _(what)})
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         text = None
     if text is None or "\x00" in text:
-        raise IntakeRefused(f"{relpath} holds binary data of an unknown type: only tables (CSV, XLSX), images "
-                            "(PNG, JPEG, GIF), PDF, text and HTML leave the platform")
+        raise IntakeRefused(_("%(path)s holds binary data of an unknown type: only tables (CSV, XLSX), images "
+                              "(PNG, JPEG, GIF), PDF, text and HTML leave the platform") % {"path": relpath})
     start = text.lstrip()[:200].lower()
     if start.startswith(("<!doctype html", "<html")):
         return FileKind.HTML
@@ -212,8 +233,8 @@ def _zip_kind(relpath: str, path: Path) -> FileKind:
         names = set()
     if "xl/workbook.xml" in names and "[Content_Types].xml" in names:
         return FileKind.XLSX
-    raise IntakeRefused(f"{relpath} is a zip archive (not an XLSX workbook): archives are refused, "
-                        "submit the files themselves")
+    raise IntakeRefused(_("%(path)s is a zip archive (not an XLSX workbook): archives are refused, "
+                          "submit the files themselves") % {"path": relpath})
 
 
 def _is_acro_results(text: str) -> bool:
@@ -242,16 +263,20 @@ def check_table(relpath: str, path: Path, kind: FileKind, rules: Rules) -> None:
     try:
         sheets = tables.read(path, kind)
     except tables.TableError as exc:
-        raise IntakeRefused(f"{relpath}: {exc}") from None
+        raise IntakeRefused(_("%(path)s: %(problem)s") % {"path": relpath, "problem": exc}) from None
     for sheet in sheets:
-        where = f"{relpath}" + (f" (sheet {sheet.name})" if kind == FileKind.XLSX else "")
+        where = relpath
+        if kind == FileKind.XLSX:
+            where = _("%(path)s (sheet %(sheet)s)") % {"path": relpath, "sheet": sheet.name}
         if len(sheet.rows) > rules.max_table_rows:
-            raise IntakeRefused(f"{where} has {len(sheet.rows):,} rows: tables above {rules.max_table_rows:,} rows "
-                                "look like microdata and are refused")
+            raise IntakeRefused(_("%(file)s has %(rows)s rows: tables above %(max)s rows look like microdata "
+                                  "and are refused")
+                                % {"file": where, "rows": _number(len(sheet.rows)),
+                                   "max": _number(rules.max_table_rows)})
         ids = identifier_columns(sheet.header)
         if ids:
-            raise IntakeRefused(f"{where} has a column named like an identifier ({', '.join(ids)}): "
-                                "identifiers never leave the platform")
+            raise IntakeRefused(_("%(file)s has a column named like an identifier (%(columns)s): "
+                                  "identifiers never leave the platform") % {"file": where, "columns": ", ".join(ids)})
 
 
 def list_out(out_dir: Path, limit: int = 2000) -> list[str]:

@@ -8,6 +8,8 @@ action is not here but in `business_logic.TRANSITIONS` and `OWNERS`.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from mdp.errors import PlatformError
 from mdp.outputs.models import ReleaseRequest, RequestFile
 from mdp.registry import clock
@@ -40,35 +42,39 @@ def is_checker(user) -> bool:
 def check_can_create_request(user, project: Project) -> None:
     """Only members of a project that is open today ask for its outputs."""
     if not user.is_active or not is_member(user, project):
-        raise OutputRefused(f"You are not a member of project {project.acronym}.")
+        raise OutputRefused(_("You are not a member of project %(project)s.") % {"project": project.acronym})
     try:
         check_project_open(project, clock.today())
     except DeskRefused as exc:
-        raise OutputRefused(f"{exc} Outputs are requested while the project is open.") from None
+        raise OutputRefused(_("%(reason)s Outputs are requested while the project is open.")
+                            % {"reason": exc}) from None
 
 
 def check_can_edit_request(user, request: ReleaseRequest) -> None:
     """Only the author changes a request, and only while the project is open."""
     if request.author_id != user.pk:
-        raise OutputRefused(f"Only {request.author.username}, who wrote request #{request.pk}, may change it.")
+        raise OutputRefused(_("Only %(author)s, who wrote request #%(request)s, may change it.")
+                            % {"author": request.author.username, "request": request.pk})
     check_can_create_request(user, request.project)
 
 
 def check_can_view_request(user, request: ReleaseRequest) -> None:
     """Project members follow their project's requests; checkers see them all (never the content, see below)."""
     if not (is_member(user, request.project) or is_checker(user)):
-        raise OutputRefused(f"Request #{request.pk} belongs to a project you are not a member of.")
+        raise OutputRefused(_("Request #%(request)s belongs to a project you are not a member of.")
+                            % {"request": request.pk})
 
 
 def check_can_review(user, request: ReleaseRequest) -> None:
     """Output checkers review, but never outputs of a project they are a member of (the author is one)."""
     if not is_checker(user):
-        raise OutputRefused("Only output checkers review release requests.")
+        raise OutputRefused(_("Only output checkers review release requests."))
     if request.author_id == user.pk:
-        raise OutputRefused("You wrote this request: an author never checks their own outputs.")
+        raise OutputRefused(_("You wrote this request: an author never checks their own outputs."))
     if is_member(user, request.project):
-        raise OutputRefused(f"You are a member of project {request.project.acronym}: "
-                            "a researcher never checks their own project's outputs.")
+        raise OutputRefused(_("You are a member of project %(project)s: "
+                              "a researcher never checks their own project's outputs.")
+                            % {"project": request.project.acronym})
 
 
 def check_can_view_content(user, request: ReleaseRequest) -> None:
@@ -81,16 +87,18 @@ def check_can_vote(user, file: RequestFile) -> None:
     request = file.request
     check_can_review(user, request)
     if file.withdrawn:
-        raise OutputRefused(f"{file.relpath} was withdrawn from the request.")
+        raise OutputRefused(_("%(path)s was withdrawn from the request.") % {"path": file.relpath})
     if file.votes.filter(checker=user, round=request.round).exists():
-        raise OutputRefused(f"You have already voted on {file.relpath} in review round {request.round}: "
-                            "a checker votes once per file per round.")
+        raise OutputRefused(_("You have already voted on %(path)s in review round %(round)s: "
+                              "a checker votes once per file per round.")
+                            % {"path": file.relpath, "round": request.round})
 
 
 def check_can_download_release(user, request: ReleaseRequest) -> None:
     """Members of the project download what was released."""
     if not is_member(user, request.project):
-        raise OutputRefused(f"Only members of project {request.project.acronym} download its releases.")
+        raise OutputRefused(_("Only members of project %(project)s download its releases.")
+                            % {"project": request.project.acronym})
 
 
 def can_create_request(user, project: Project) -> bool:

@@ -12,6 +12,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from mdp.outputs.enums import FileKind
 
 
@@ -65,11 +67,11 @@ def read(path: Path, kind: FileKind) -> list[Sheet]:
         rows = read_csv_text(path.read_bytes().decode("utf-8-sig"))
         rows = [r for r in rows if r]
         if not rows:
-            raise TableError("the table is empty")
+            raise TableError(_("the table is empty"))
         return [Sheet("table", rows[0], rows[1:])]
     if kind == FileKind.XLSX:
         return _read_xlsx(path)
-    raise TableError(f"a {kind} is not a table")
+    raise TableError(_("a %(kind)s is not a table") % {"kind": kind})
 
 
 def _read_xlsx(path: Path) -> list[Sheet]:
@@ -80,7 +82,7 @@ def _read_xlsx(path: Path) -> list[Sheet]:
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged file
         stream.close()
-        raise TableError(f"the workbook cannot be read ({type(exc).__name__})") from None
+        raise TableError(_("the workbook cannot be read (%(error)s)") % {"error": type(exc).__name__}) from None
     try:
         sheets = []
         for ws in book.worksheets:
@@ -90,7 +92,7 @@ def _read_xlsx(path: Path) -> list[Sheet]:
             if rows:
                 sheets.append(Sheet(ws.title, [str(v) for v in rows[0]], rows[1:]))
         if not sheets:
-            raise TableError("the workbook has no data")
+            raise TableError(_("the workbook has no data"))
         return sheets
     finally:
         book.close()

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mdp.outputs import business_logic as bl
@@ -62,7 +63,7 @@ def new_request(request):
 @login_required
 def queue(request):
     if not policies.is_checker(request.user):
-        return _refused(request, OutputRefused("Only output checkers see the review queue."))
+        return _refused(request, OutputRefused(_("Only output checkers see the review queue.")))
     waiting = [r for r in ReleaseRequest.objects.filter(status__in=bl.OWNERS[bl.Owner.CHECKER])
                .select_related("project", "author").order_by("id") if policies.can_review(request.user, r)]
     recent = ReleaseRequest.objects.exclude(status__in=bl.OWNERS[bl.Owner.CHECKER]).exclude(
@@ -110,7 +111,8 @@ def add_file(request, pk: int):
         except OutputRefused as exc:
             return _refused(request, exc)
         else:
-            messages.success(request, f"{f.relpath} added (sha256 {f.sha256[:12]}…).")
+            messages.success(request, _("%(path)s added (sha256 %(sha)s…).")
+                             % {"path": f.relpath, "sha": f.sha256[:12]})
             return redirect("outputs:request", pk=pk)
     return render(request, "outputs/request.html", _request_context(request, release, form), status=400)
 
@@ -140,7 +142,8 @@ def step(request, pk: int, step: str):
         STEPS[step](request.user, release)
     except OutputRefused as exc:
         return _refused(request, exc)
-    messages.success(request, f"Request #{pk} is now {RequestStatus(release.status).label}.")
+    messages.success(request, _("Request #%(request)s is now %(status)s.")
+                     % {"request": pk, "status": RequestStatus(release.status).label})
     return redirect("outputs:request", pk=pk)
 
 
@@ -193,7 +196,7 @@ def vote(request, pk: int, file_id: int):
                 form.cleaned_data["visibility"])
     except OutputRefused as exc:
         return _refused(request, exc)
-    messages.success(request, f"Your vote on {f.relpath} is recorded.")
+    messages.success(request, _("Your vote on %(path)s is recorded.") % {"path": f.relpath})
     return redirect("outputs:request", pk=pk)
 
 
