@@ -106,6 +106,68 @@ def test_bad_file_names_file_variable_and_problem(tmp_path, edit, message):
     assert str(path) in str(err.value) and message in str(err.value)
 
 
+CODED = """register: r
+title: {en: R}
+source: CCSS
+variables:
+  - name: v1
+    description: {en: one}
+    format: character
+    protection: aggregated
+    values: {"1": Man, "2": Woman}
+    values_fr: {"1": Homme, "2": Femme}
+    comments: {en: A comment., fr: Un commentaire.}
+    levels:
+      - {name: coarse, default: true, description: {en: the two groups above, fr: les deux groupes ci-dessus}}
+      - {name: fine, description: finer}
+"""
+
+
+def test_values_fr_level_descriptions_and_comments_in_both_languages(tmp_path):
+    (tmp_path / "r.yaml").write_text(CODED)
+    v1 = dictionary.load(tmp_path)[0].variable("v1")
+    assert v1.values == {"1": "Man", "2": "Woman"} and v1.values_fr == {"1": "Homme", "2": "Femme"}
+    assert v1.labels == {"1": {"en": "Man", "fr": "Homme"}, "2": {"en": "Woman", "fr": "Femme"}}
+    assert v1.comments == {"en": "A comment.", "fr": "Un commentaire."}
+    assert [lv.description for lv in v1.levels] == [{"en": "the two groups above", "fr": "les deux groupes ci-dessus"},
+                                                     {"en": "finer"}]
+    (tmp_path / "r.yaml").write_text(CODED.replace('    values_fr: {"1": Homme, "2": Femme}\n', "")
+                                     .replace("comments: {en: A comment., fr: Un commentaire.}", "comments: A comment."))
+    v1 = dictionary.load(tmp_path)[0].variable("v1")
+    assert v1.values_fr == {} and v1.labels["1"] == {"en": "Man"} and v1.comments == {"en": "A comment."}
+
+
+@pytest.mark.parametrize("values_fr, message", [
+    ('{"1": Homme}', "variable v1: values_fr must label exactly the codes of values: missing code(s) 2"),
+    ('{"1": Homme, "2": Femme, "3": Autre}', "variable v1: values_fr must label exactly the codes of values: "
+                                             "code(s) 3 not in values"),
+    ('{"1": Homme, "02": Femme}', "values_fr must label exactly the codes of values: missing code(s) 2; "
+                                  "code(s) 02 not in values"),
+    ('{"1": Homme, "2": ""}', "variable v1: values_fr must map each code to its French label"),
+    ("[Homme, Femme]", "variable v1: values_fr must map each code to its French label"),
+])
+def test_values_fr_must_have_exactly_the_codes_of_values(tmp_path, values_fr, message):
+    path = tmp_path / "r.yaml"
+    path.write_text(CODED.replace('values_fr: {"1": Homme, "2": Femme}', f"values_fr: {values_fr}"))
+    with pytest.raises(dictionary.DictionaryError) as err:
+        dictionary.load(tmp_path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda t: t.replace("comments: {en: A comment., fr: Un commentaire.}", "comments: {fr: Un commentaire.}"),
+     "variable v1 comments: must be a text or a mapping of languages to texts with at least 'en'"),
+    (lambda t: t.replace("description: finer", "description: {fr: plus fin}"),
+     "variable v1 level fine description: must be a text or a mapping"),
+])
+def test_level_descriptions_and_comments_need_english(tmp_path, edit, message):
+    path = tmp_path / "r.yaml"
+    path.write_text(edit(CODED))
+    with pytest.raises(dictionary.DictionaryError) as err:
+        dictionary.load(tmp_path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
 @pytest.mark.django_db
 def test_portal_pages_are_public_and_searchable(client):
     index = client.get("/services/portal/dictionary/").content.decode()
