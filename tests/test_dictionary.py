@@ -29,6 +29,21 @@ def test_every_thematic_register_of_the_seeds_loads_in_the_seeds_order():
             assert v.source, f"{reg.name}.{v.name} has no source"
 
 
+def test_every_value_label_level_description_and_comment_of_the_shipped_dictionary_has_french():
+    for reg in dictionary.load(SHIPPED):
+        for v in reg.variables:
+            where = f"{reg.name}.{v.name}"
+            assert list(v.values_fr) == list(v.values), f"{where}: values_fr does not cover exactly its codes"
+            assert all(label.get("fr") for label in v.labels.values()), where
+            assert not v.comments or v.comments.get("fr"), f"{where} has no French comments"
+            for lv in v.levels:
+                assert lv.description.get("en") and lv.description.get("fr"), f"{where} level {lv.name}"
+    regs = {r.name: r for r in dictionary.load(SHIPPED)}
+    assert regs["individuals"].variable("i_gender").values_fr == {"1": "Homme", "2": "Femme"}
+    assert regs["employers"].variable("e_NACE_sector").values_fr["O"] == (
+        "Administration publique et défense ; sécurité sociale obligatoire")
+
+
 def test_every_id_variable_is_flagged_as_identifier():
     regs = dictionary.load(SHIPPED)
     for reg in regs:
@@ -181,6 +196,22 @@ def test_portal_pages_are_public_and_searchable(client):
 
 
 @pytest.mark.django_db
+def test_variable_page_shows_value_labels_levels_and_comments_in_the_readers_language(client):
+    url = "/services/portal/dictionary/individuals/i_citizenship/"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<code>1</code> Germany" in english and "Other EU-27" in english and "Allemagne" not in english
+    assert "grouped (default): the seven groups above" in english and "the one the administration lists first" in english
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<code>1</code> Allemagne" in french and "Autres pays de l&#x27;UE-27" in french
+    assert "Germany" not in french and "Other EU-27" not in french
+    assert "grouped (par défaut): les sept groupes ci-dessus" in french and "country: pays de nationalité" in french
+    assert "l&#x27;administration indique en premier" in french and "lists first" not in french
+    client.post("/services/portal/language", {"language": "fr", "next": url})  # the chooser's cookie too
+    gender = client.get("/services/portal/dictionary/individuals/i_gender/").content.decode()
+    assert "<code>1</code> Homme" in gender and "<code>2</code> Femme" in gender and "Woman" not in gender
+
+
+@pytest.mark.django_db
 def test_csv_export_has_every_variable(client):
     resp = client.get("/services/portal/dictionary.csv")
     rows = list(csv.DictReader(io.StringIO(resp.content.decode())))
@@ -281,6 +312,11 @@ def test_ddi_export_of_the_whole_dictionary_follows_the_schema():
     assert {labl.get(lang): labl.text for labl in age.findall(f"{DDI}labl")} == {
         "en": "Age at the end of the month", "fr": "Âge à la fin du mois"}
     assert [c.findtext(f"{DDI}catValu") for c in age.findall(f"{DDI}catgry")] == [str(i) for i in range(10)]
+    last = age.findall(f"{DDI}catgry")[-1]
+    assert [(labl.get(lang), labl.text) for labl in last.findall(f"{DDI}labl")] == [
+        ("en", "60 years and more"), ("fr", "60 ans et plus")]
+    citizenship = root.find(f"{DDI}dataDscr/{DDI}var[@name='i_citizenship']")
+    assert {txt.get(lang) for txt in citizenship.findall(f"{DDI}txt")} == {"en", "fr"}
     assert age.find(f"{DDI}varFormat").get("type") == "character"
     protection = age.find(f"{DDI}notes[@type='protection']")
     assert protection.get("subject") == "aggregated" and "five_year_bands" in protection.text
