@@ -74,26 +74,33 @@ def _protection_note(variable) -> str:
         return "Open: provided as described."
     if variable.protection == "restricted":
         return "Restricted: not provided by default; needs a justified request."
+
+    def level(lv) -> str:
+        return f"{lv.name} ({lv.description['en']})" if lv.description.get("en") else lv.name
+
     default = next(lv for lv in variable.levels if lv.default)
-    finer = "; ".join(f"{lv.name} ({lv.description})" if lv.description else lv.name
-                      for lv in variable.levels if not lv.default)
-    return (f"Aggregated: provided by default at level {default.name} ({default.description}); "
-            f"finer levels on a justified request: {finer}.")
+    finer = "; ".join(level(lv) for lv in variable.levels if not lv.default)
+    return f"Aggregated: provided by default at level {level(default)}; finer levels on a justified request: {finer}."
 
 
 def _var(parent, register, variable) -> None:
-    """One var, children in the schema's order: labl, txt, catgry, varFormat, notes."""
+    """One var, children in the schema's order: labl, txt, catgry, varFormat, notes.
+
+    Descriptions, comments and value labels come once per language they have, marked with xml:lang
+    (the schema lets var repeat labl and txt, and catgry repeat labl); the protection note is English.
+    """
     var = _el(parent, "var", ID=f"V_{register.name}.{variable.name}", name=variable.name,
               files=_file_id(register), representationType=_representation(variable),
               intrvl="discrete" if variable.values or variable.format == "character" else "contin")
     for lang, text in variable.description.items():
         _el(var, "labl", text, lang=lang)
-    if variable.comments:
-        _el(var, "txt", variable.comments)
-    for code, label in variable.values.items():
+    for lang, text in variable.comments.items():
+        _el(var, "txt", text, lang=lang)
+    for code, labels in variable.labels.items():
         category = _el(var, "catgry")
         _el(category, "catValu", code)
-        _el(category, "labl", label)
+        for lang, label in labels.items():
+            _el(category, "labl", label, lang=lang)
     if variable.format == "date":
         _el(var, "varFormat", type="numeric", category="date")
     else:

@@ -9,6 +9,12 @@ Each variable has a protection level, as in the platform's dictionary
 Identifier variables (person, job, employer ids) carry `identifier: true`: the
 extraction replaces their values by per-project pseudonyms and output checking
 refuses result columns named like them, so both must know them without guessing.
+Texts shown to readers carry their languages side by side as {language: text}
+mappings (mdp.texts): descriptions, level descriptions and comments. Value labels
+are the exception: `values` keeps the English labels, which the extraction reads
+(band bounds, group names) and writes as Stata value labels, and an optional
+`values_fr` gives the French labels of the same codes; `Variable.labels` puts the
+two together in the same {language: text} form for the portal.
 Files are checked when loaded; an error names the file, the variable and the problem.
 """
 
@@ -36,7 +42,7 @@ class DictionaryError(PlatformError):
 @dataclass(frozen=True)
 class Level:
     name: str
-    description: str
+    description: dict = field(default_factory=dict)  # {language: text}; empty when the file gives none
     default: bool = False
 
 
@@ -47,13 +53,20 @@ class Variable:
     format: str
     protection: str
     source: str
-    values: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)  # code -> English label (read by the extraction)
     levels: tuple = ()
-    comments: str = ""
+    comments: dict = field(default_factory=dict)  # {language: text}; empty when the file gives none
     identifier: bool = False
+    values_fr: dict = field(default_factory=dict)  # code -> French label, the codes of `values`, or empty
 
     def text(self, lang: str = "en") -> str:
         return self.description.get(lang) or self.description.get("en", "")
+
+    @property
+    def labels(self) -> dict:
+        """Code -> {language: label}: the value labels in the form of the other texts (see mdp.texts)."""
+        return {code: {"en": label, **({"fr": self.values_fr[code]} if code in self.values_fr else {})}
+                for code, label in self.values.items()}
 
 
 @dataclass(frozen=True)
@@ -88,11 +101,28 @@ def _text(value, where: str) -> dict:
         raise DictionaryError(str(exc)) from None
 
 
+def _values_fr(raw, values: dict, where: str) -> dict:
+    """The French value labels: exactly the codes of `values`, each with a text (empty when not given)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(v, str) and v.strip() for v in raw.values()):
+        raise DictionaryError(f"{where}: values_fr must map each code to its French label")
+    labels = {str(k): v.strip() for k, v in raw.items()}
+    missing = [code for code in values if code not in labels]
+    extra = [code for code in labels if code not in values]
+    if missing or extra:
+        problems = ([f"missing code(s) {', '.join(missing)}"] if missing else []) + (
+            [f"code(s) {', '.join(extra)} not in values"] if extra else [])
+        raise DictionaryError(f"{where}: values_fr must label exactly the codes of values: {'; '.join(problems)}")
+    return {code: labels[code] for code in values}
+
+
 def _variable(raw, path: Path, register_source: str) -> Variable:
     if not isinstance(raw, dict) or not NAME_RE.match(str(raw.get("name", ""))):
         raise DictionaryError(f"{path}: a variable has no valid name (letters, digits, _ and -): {raw!r}"[:300])
     where = f"{path}: variable {raw['name']}"
-    known = {"name", "description", "format", "protection", "values", "levels", "comments", "source", "identifier"}
+    known = {"name", "description", "format", "protection", "values", "values_fr", "levels", "comments", "source",
+             "identifier"}
     if set(raw) - known:
         raise DictionaryError(f"{where}: unknown key(s) {', '.join(sorted(set(raw) - known))}")
     if raw.get("format") not in FORMATS:
@@ -109,11 +139,16 @@ def _variable(raw, path: Path, register_source: str) -> Variable:
     values = raw.get("values") or {}
     if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
         raise DictionaryError(f"{where}: values must map each code to its label")
+    values = {str(k): v for k, v in values.items()}
+    values_fr = _values_fr(raw.get("values_fr"), values, where)
     levels = []
     for level in raw.get("levels") or []:
         if not isinstance(level, dict) or not level.get("name"):
             raise DictionaryError(f"{where}: each level needs a name")
-        levels.append(Level(str(level["name"]), str(level.get("description", "")), bool(level.get("default"))))
+        description = level.get("description")
+        levels.append(Level(str(level["name"]),
+                            {} if description is None else _text(description, f"{where} level {level['name']} description"),
+                            bool(level.get("default"))))
     defaults = [lv for lv in levels if lv.default]
     if raw["protection"] == "aggregated" and (len(levels) < 2 or len(defaults) != 1):
         raise DictionaryError(f"{where}: an aggregated variable needs at least two levels, exactly one of them "
@@ -122,8 +157,9 @@ def _variable(raw, path: Path, register_source: str) -> Variable:
         raise DictionaryError(f"{where}: only aggregated variables have levels")
     return Variable(name=raw["name"], description=_text(raw.get("description"), f"{where} description"),
                     format=raw["format"], protection=raw["protection"], source=raw.get("source", register_source),
-                    values={str(k): v for k, v in values.items()}, levels=tuple(levels),
-                    comments=str(raw.get("comments", "")).strip(), identifier=identifier)
+                    values=values, values_fr=values_fr, levels=tuple(levels),
+                    comments={} if raw.get("comments") is None else _text(raw["comments"], f"{where} comments"),
+                    identifier=identifier)
 
 
 def load_register(path: Path) -> Register:

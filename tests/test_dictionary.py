@@ -29,6 +29,21 @@ def test_every_thematic_register_of_the_seeds_loads_in_the_seeds_order():
             assert v.source, f"{reg.name}.{v.name} has no source"
 
 
+def test_every_value_label_level_description_and_comment_of_the_shipped_dictionary_has_french():
+    for reg in dictionary.load(SHIPPED):
+        for v in reg.variables:
+            where = f"{reg.name}.{v.name}"
+            assert list(v.values_fr) == list(v.values), f"{where}: values_fr does not cover exactly its codes"
+            assert all(label.get("fr") for label in v.labels.values()), where
+            assert not v.comments or v.comments.get("fr"), f"{where} has no French comments"
+            for lv in v.levels:
+                assert lv.description.get("en") and lv.description.get("fr"), f"{where} level {lv.name}"
+    regs = {r.name: r for r in dictionary.load(SHIPPED)}
+    assert regs["individuals"].variable("i_gender").values_fr == {"1": "Homme", "2": "Femme"}
+    assert regs["employers"].variable("e_NACE_sector").values_fr["O"] == (
+        "Administration publique et défense ; sécurité sociale obligatoire")
+
+
 def test_every_id_variable_is_flagged_as_identifier():
     regs = dictionary.load(SHIPPED)
     for reg in regs:
@@ -106,6 +121,68 @@ def test_bad_file_names_file_variable_and_problem(tmp_path, edit, message):
     assert str(path) in str(err.value) and message in str(err.value)
 
 
+CODED = """register: r
+title: {en: R}
+source: CCSS
+variables:
+  - name: v1
+    description: {en: one}
+    format: character
+    protection: aggregated
+    values: {"1": Man, "2": Woman}
+    values_fr: {"1": Homme, "2": Femme}
+    comments: {en: A comment., fr: Un commentaire.}
+    levels:
+      - {name: coarse, default: true, description: {en: the two groups above, fr: les deux groupes ci-dessus}}
+      - {name: fine, description: finer}
+"""
+
+
+def test_values_fr_level_descriptions_and_comments_in_both_languages(tmp_path):
+    (tmp_path / "r.yaml").write_text(CODED)
+    v1 = dictionary.load(tmp_path)[0].variable("v1")
+    assert v1.values == {"1": "Man", "2": "Woman"} and v1.values_fr == {"1": "Homme", "2": "Femme"}
+    assert v1.labels == {"1": {"en": "Man", "fr": "Homme"}, "2": {"en": "Woman", "fr": "Femme"}}
+    assert v1.comments == {"en": "A comment.", "fr": "Un commentaire."}
+    assert [lv.description for lv in v1.levels] == [{"en": "the two groups above", "fr": "les deux groupes ci-dessus"},
+                                                     {"en": "finer"}]
+    (tmp_path / "r.yaml").write_text(CODED.replace('    values_fr: {"1": Homme, "2": Femme}\n', "")
+                                     .replace("comments: {en: A comment., fr: Un commentaire.}", "comments: A comment."))
+    v1 = dictionary.load(tmp_path)[0].variable("v1")
+    assert v1.values_fr == {} and v1.labels["1"] == {"en": "Man"} and v1.comments == {"en": "A comment."}
+
+
+@pytest.mark.parametrize("values_fr, message", [
+    ('{"1": Homme}', "variable v1: values_fr must label exactly the codes of values: missing code(s) 2"),
+    ('{"1": Homme, "2": Femme, "3": Autre}', "variable v1: values_fr must label exactly the codes of values: "
+                                             "code(s) 3 not in values"),
+    ('{"1": Homme, "02": Femme}', "values_fr must label exactly the codes of values: missing code(s) 2; "
+                                  "code(s) 02 not in values"),
+    ('{"1": Homme, "2": ""}', "variable v1: values_fr must map each code to its French label"),
+    ("[Homme, Femme]", "variable v1: values_fr must map each code to its French label"),
+])
+def test_values_fr_must_have_exactly_the_codes_of_values(tmp_path, values_fr, message):
+    path = tmp_path / "r.yaml"
+    path.write_text(CODED.replace('values_fr: {"1": Homme, "2": Femme}', f"values_fr: {values_fr}"))
+    with pytest.raises(dictionary.DictionaryError) as err:
+        dictionary.load(tmp_path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda t: t.replace("comments: {en: A comment., fr: Un commentaire.}", "comments: {fr: Un commentaire.}"),
+     "variable v1 comments: must be a text or a mapping of languages to texts with at least 'en'"),
+    (lambda t: t.replace("description: finer", "description: {fr: plus fin}"),
+     "variable v1 level fine description: must be a text or a mapping"),
+])
+def test_level_descriptions_and_comments_need_english(tmp_path, edit, message):
+    path = tmp_path / "r.yaml"
+    path.write_text(edit(CODED))
+    with pytest.raises(dictionary.DictionaryError) as err:
+        dictionary.load(tmp_path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
 @pytest.mark.django_db
 def test_portal_pages_are_public_and_searchable(client):
     index = client.get("/services/portal/dictionary/").content.decode()
@@ -116,6 +193,22 @@ def test_portal_pages_are_public_and_searchable(client):
     assert "Aggregated by default" in page and "60 years and more" in page and "five_year_bands (default)" in page
     assert client.get("/services/portal/dictionary/individuals/nope/").status_code == 404
     assert client.get("/services/portal/dictionary/nope/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_variable_page_shows_value_labels_levels_and_comments_in_the_readers_language(client):
+    url = "/services/portal/dictionary/individuals/i_citizenship/"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<code>1</code> Germany" in english and "Other EU-27" in english and "Allemagne" not in english
+    assert "grouped (default): the seven groups above" in english and "the one the administration lists first" in english
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "<code>1</code> Allemagne" in french and "Autres pays de l&#x27;UE-27" in french
+    assert "Germany" not in french and "Other EU-27" not in french
+    assert "grouped (par défaut): les sept groupes ci-dessus" in french and "country: pays de nationalité" in french
+    assert "l&#x27;administration indique en premier" in french and "lists first" not in french
+    client.post("/services/portal/language", {"language": "fr", "next": url})  # the chooser's cookie too
+    gender = client.get("/services/portal/dictionary/individuals/i_gender/").content.decode()
+    assert "<code>1</code> Homme" in gender and "<code>2</code> Femme" in gender and "Woman" not in gender
 
 
 @pytest.mark.django_db
@@ -219,6 +312,11 @@ def test_ddi_export_of_the_whole_dictionary_follows_the_schema():
     assert {labl.get(lang): labl.text for labl in age.findall(f"{DDI}labl")} == {
         "en": "Age at the end of the month", "fr": "Âge à la fin du mois"}
     assert [c.findtext(f"{DDI}catValu") for c in age.findall(f"{DDI}catgry")] == [str(i) for i in range(10)]
+    last = age.findall(f"{DDI}catgry")[-1]
+    assert [(labl.get(lang), labl.text) for labl in last.findall(f"{DDI}labl")] == [
+        ("en", "60 years and more"), ("fr", "60 ans et plus")]
+    citizenship = root.find(f"{DDI}dataDscr/{DDI}var[@name='i_citizenship']")
+    assert {txt.get(lang) for txt in citizenship.findall(f"{DDI}txt")} == {"en", "fr"}
     assert age.find(f"{DDI}varFormat").get("type") == "character"
     protection = age.find(f"{DDI}notes[@type='protection']")
     assert protection.get("subject") == "aggregated" and "five_year_bands" in protection.text

@@ -54,6 +54,7 @@ def variable_page(request, register, variable):
 
 
 def export_csv(request):
+    """One row per variable; value labels and comments in English (descriptions in both languages)."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="data-dictionary.csv"'
     writer = csv.writer(response)
@@ -64,7 +65,8 @@ def export_csv(request):
             default = next((lv.name for lv in v.levels if lv.default), "")
             writer.writerow([r.name, v.name, v.description.get("en", ""), v.description.get("fr", ""), v.format,
                              v.protection, default, " ".join(lv.name for lv in v.levels if not lv.default),
-                             "; ".join(f"{k}={label}" for k, label in v.values.items()), v.source, v.comments])
+                             "; ".join(f"{k}={label}" for k, label in v.values.items()), v.source,
+                             v.comments.get("en", "")])
     return response
 
 

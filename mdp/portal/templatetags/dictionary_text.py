@@ -1,8 +1,9 @@
 """Template filters for texts policy files carry in several languages (dictionary, application form).
 
-Dictionary titles and descriptions carry their languages side by side
-({"en": ..., "fr": ...}) in policies/dictionary/, not in the gettext catalogue,
-because they are policy data that an institution edits without a code release.
+Dictionary titles, descriptions, level descriptions, comments and value labels
+(`Variable.labels`) carry their languages side by side ({"en": ..., "fr": ...}),
+from policies/dictionary/, not in the gettext catalogue, because they are policy
+data that an institution edits without a code release.
 """
 
 from django import template
