@@ -179,6 +179,48 @@ def test_a_checker_votes_once_per_file_per_round(world):
     bl.vote(world["olga"], file, Vote.APPROVE)
 
 
+def test_unchanged_files_both_checkers_approved_keep_their_approvals_in_the_next_round(world):
+    (world["out"] / "table.csv").write_text(SAFE)
+    request = submitted(world, "safe.csv", "risky.csv", "table.csv")
+    safe, risky, table = (request.active_files().get(relpath=n) for n in ("safe.csv", "risky.csv", "table.csv"))
+    for checker in ("olga", "pavel"):
+        bl.vote(world[checker], safe, Vote.APPROVE, "Fine.")
+        bl.vote(world[checker], risky, Vote.CHANGES, "Suppress the small cells.")
+        bl.vote(world[checker], table, Vote.APPROVE)
+    bl.return_request(world["olga"], request)
+    (world["out"] / "risky.csv").write_text(SAFE.replace("25", "26"))
+    (world["out"] / "table.csv").write_text(SAFE.replace("40", "41"))  # approved, then changed: reviewed again
+    for name in ("risky.csv", "table.csv"):
+        bl.add_file(world["alice"], request, name, "Pensions by region", "Counts below 10 suppressed")
+    bl.submit(world["alice"], request)
+    request.refresh_from_db()
+    assert request.round == 2 and request.status == RequestStatus.SUBMITTED
+    carried = safe.votes_in_round(2)
+    assert sorted(v.checker.username for v in carried) == ["olga", "pavel"]
+    assert all(v.carried_from == 1 and v.vote == Vote.APPROVE and v.comment == "Fine." for v in carried)
+    assert not risky.votes_in_round(2).exists() and not table.votes_in_round(2).exists()
+    assert AuditEvent.objects.filter(action="output_voted", detail__carried_from=1).count() == 2
+    with pytest.raises(OutputRefused, match="already voted on safe.csv in review round 2"):
+        bl.vote(world["olga"], safe, Vote.CHANGES)
+    for checker in ("olga", "pavel"):  # only what changed is left to review
+        for file in (risky, table):
+            bl.vote(world[checker], file, Vote.APPROVE)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.REVIEWED
+    assert set(bl.decisions(request).values()) == {bl.Decision.APPROVED}
+
+
+def test_a_request_whose_files_all_carry_their_approvals_is_reviewed_at_once(world):
+    request = submitted(world, "safe.csv")
+    for checker in ("olga", "pavel"):
+        bl.vote(world[checker], request.active_files().get(), Vote.APPROVE)
+    bl.return_request(world["pavel"], request)  # say, for a better description of the output
+    bl.submit(world["alice"], request)
+    request.refresh_from_db()
+    assert request.status == RequestStatus.REVIEWED and request.round == 2
+    assert AuditEvent.objects.filter(action="output_reviewed", actor="output-checking").exists()
+
+
 def test_only_members_of_an_open_project_ask(world):
     with pytest.raises(OutputRefused, match="not a member"):
         bl.create_request(world["zoe"], world["project"])

@@ -185,6 +185,36 @@ def submit(user, request: ReleaseRequest) -> None:
     with transaction.atomic():
         request.round += 1
         _move(user.username, request, S.SUBMITTED, Owner.AUTHOR)
+        _carry_approvals(request)
+
+
+CARRIED = "output-checking"  # the audit actor of moves made by approvals carried from an earlier round
+
+
+def _carry_approvals(request: ReleaseRequest) -> None:
+    """A file both checkers approved in the last round, unchanged since, keeps their approvals in the new round.
+
+    Checkers then review only what the author changed or added (as in OpenSAFELY
+    airlock). Unchanged means the same bytes (SHA-256) as the approved snapshot;
+    anything else is reviewed again from scratch.
+    """
+    previous = request.round - 1
+    for file in request.active_files():
+        votes = list(file.votes_in_round(previous))
+        if file.decision(previous) != Decision.APPROVED or any(v.sha256 != file.sha256 for v in votes):
+            continue
+        for old in votes:
+            Review.objects.create(file=file, checker=old.checker, round=request.round, vote=old.vote,
+                                  comment=old.comment, visibility=old.visibility, sha256=old.sha256,
+                                  carried_from=previous)
+            trail.record(old.checker.username, Action.OUTPUT_VOTED, request.project.slug, request=request.pk,
+                         path=file.relpath, sha256=file.sha256, vote=old.vote, round=request.round,
+                         visibility=old.visibility, carried_from=previous)
+    done = completed_reviews(request)  # every file carried: the reviews are in already
+    if done >= 1:
+        _move(CARRIED, request, S.PARTIALLY_REVIEWED, Owner.SYSTEM)
+    if done >= 2:
+        _move(CARRIED, request, S.REVIEWED, Owner.SYSTEM)
 
 
 def _check_withdraw(user, request: ReleaseRequest) -> None:

@@ -77,6 +77,8 @@ class Review(models.Model):
     comment = models.TextField(blank=True)
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE)
     sha256 = models.CharField(max_length=64, help_text="The snapshot the checker saw.")
+    carried_from = models.PositiveIntegerField(null=True, blank=True, help_text=(
+        "The earlier round this approval comes from: the file was unchanged and both checkers had approved it."))
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
