@@ -160,6 +160,9 @@ def test_refusals_follow_the_pages_language(world):
             page = html.unescape(resp.content.decode())
             assert resp.status_code == (400 if name in ("leaves", "long") else 403), (language, name)
             assert said[name] in page and unsaid[name] not in page, (language, name)
+        # the audit trail keeps the reason as the user read it, and says in which language
+        recorded = AuditEvent.objects.filter(action="output_refused").order_by("-id").first().detail
+        assert recorded["language"] == language and said["state"] in recorded["reason"]
 
 
 def po_entries(path: Path) -> list[dict]:

@@ -119,7 +119,9 @@ def _refusals_recorded(step: str):
             except (OutputRefused, intake.IntakeRefused) as exc:
                 request = target if isinstance(target, ReleaseRequest) else getattr(target, "request", None)
                 project = target if request is None else request.project  # create_request's target
-                detail = {"step": step, "request": request.pk if request else None, "reason": str(exc)}
+                # the reason as the user read it, in the page's language (which is recorded with it)
+                detail = {"step": step, "request": request.pk if request else None, "reason": str(exc),
+                          "language": translation.get_language() or "en"}
                 if isinstance(target, RequestFile):
                     detail["path"] = target.relpath
                 elif step == "add_file":
