@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import json
 
+import docker
 import pytest
 
-from tests.harness import desk_container, open_desk, run_in_desk
+from tests.harness import desk_container, open_desk, run_in_desk, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -138,3 +139,44 @@ except OSError as e:
     again = _page_config(http.get(f"{root}/lab").text)["disabledExtensions"]
     assert again == disabled
     assert http.get(f"{root}/files/WORK/small.txt").status_code == 403
+
+
+REACH_THE_SERVER = """
+import ctypes, errno, os, socket
+libc = ctypes.CDLL(None, use_errno=True)
+server = next(pid for pid in os.listdir("/proc") if pid.isdigit() and pid != "1"
+              and b"jupyterhub-singleuser" in open(f"/proc/{pid}/cmdline", "rb").read())
+for name, pid in (("tini", "1"), ("server", server)):
+    try:
+        os.open(f"/proc/{pid}/mem", os.O_RDONLY); print(name, "mem: opened")
+    except OSError as exc:
+        print(name, "mem:", errno.errorcode[exc.errno])
+    print(name, "ptrace:", "attached" if libc.ptrace(16, int(pid), 0, 0) == 0 else errno.errorcode[ctypes.get_errno()])
+try:
+    socket.create_server(("0.0.0.0", 8888)); print("port 8888: bound")
+except OSError as exc:
+    print("port 8888:", errno.errorcode[exc.errno])
+print("server:", server)
+"""
+
+
+def test_code_in_the_desk_cannot_reach_into_the_server_and_stopping_it_closes_the_desk(platform):
+    """The desk's user (as which every kernel runs) cannot read the memory of the server or of PID 1, attach a
+    debugger to them or take the server's port; killing the server ends the container, so no unlocked server can
+    take its place."""
+    s = platform.session("erik")
+    assert s.login().status_code == 302
+    open_desk(s, "terms")
+    container = desk_container("erik", "terms")
+    code, out = run_in_desk(container, REACH_THE_SERVER)
+    assert code == 0, out
+    for process in ("tini", "server"):  # PID 1 and the Jupyter server
+        assert f"{process} mem: EACCES" in out and f"{process} ptrace: EPERM" in out, out
+    assert "port 8888: EADDRINUSE" in out, out
+    server = out.split("server: ")[1].strip()
+    run_in_desk(container, f"import os, signal; os.kill({server}, signal.SIGKILL)")
+    client = docker.from_env()
+    wait_for(lambda: not client.containers.list(sparse=True, filters={"name": "mdp-desk-terms-erik"}), 30,
+             "the desk's container to stop with its server")
+    wait_for(lambda: not (s.server("terms") or {}).get("ready"), 75,
+             "the hub to see the desk gone (it polls every 30 s)")
