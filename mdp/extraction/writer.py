@@ -112,6 +112,7 @@ def _context(maps: tuple, threads: int) -> tuple[duckdb.DuckDBPyConnection, dict
         if "con" in _CACHED:
             _CACHED.pop("con").close()
         con = duckdb.connect(config={"threads": threads})
+        con.execute("SET enable_progress_bar = false")
         ids = {}
         for kind, path in maps:
             columns = con.execute(f"SELECT raw, pid FROM read_parquet('{path}')").fetchnumpy()
