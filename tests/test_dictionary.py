@@ -83,6 +83,15 @@ def test_shipped_dictionary_has_the_seeds_protections():
     assert regs["work_absences"].variable("a_sickness_days").protection == "restricted"
 
 
+def assert_refused(folder, text: str, message: str) -> None:
+    """A register file holding `text` is refused with an error naming the file and saying `message`."""
+    path = folder / "r.yaml"
+    path.write_text(text)
+    with pytest.raises(dictionary.DictionaryError) as err:
+        dictionary.load(folder)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
 GOOD = """register: r
 title: {en: R}
 source: CCSS
@@ -114,11 +123,7 @@ variables:
     (lambda t: t.replace("register: r", "register: r\nowner: me"), "r.yaml: unknown key(s) owner"),
 ])
 def test_bad_file_names_file_variable_and_problem(tmp_path, edit, message):
-    path = tmp_path / "r.yaml"
-    path.write_text(edit(GOOD))
-    with pytest.raises(dictionary.DictionaryError) as err:
-        dictionary.load(tmp_path)
-    assert str(path) in str(err.value) and message in str(err.value)
+    assert_refused(tmp_path, edit(GOOD), message)
 
 
 CODED = """register: r
@@ -162,11 +167,7 @@ def test_values_fr_level_descriptions_and_comments_in_both_languages(tmp_path):
     ("[Homme, Femme]", "variable v1: values_fr must map each code to its French label"),
 ])
 def test_values_fr_must_have_exactly_the_codes_of_values(tmp_path, values_fr, message):
-    path = tmp_path / "r.yaml"
-    path.write_text(CODED.replace('values_fr: {"1": Homme, "2": Femme}', f"values_fr: {values_fr}"))
-    with pytest.raises(dictionary.DictionaryError) as err:
-        dictionary.load(tmp_path)
-    assert str(path) in str(err.value) and message in str(err.value)
+    assert_refused(tmp_path, CODED.replace('values_fr: {"1": Homme, "2": Femme}', f"values_fr: {values_fr}"), message)
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -176,11 +177,7 @@ def test_values_fr_must_have_exactly_the_codes_of_values(tmp_path, values_fr, me
      "variable v1 level fine description: must be a text or a mapping"),
 ])
 def test_level_descriptions_and_comments_need_english(tmp_path, edit, message):
-    path = tmp_path / "r.yaml"
-    path.write_text(edit(CODED))
-    with pytest.raises(dictionary.DictionaryError) as err:
-        dictionary.load(tmp_path)
-    assert str(path) in str(err.value) and message in str(err.value)
+    assert_refused(tmp_path, edit(CODED), message)
 
 
 @pytest.mark.django_db

@@ -304,8 +304,8 @@ def review(request, pk: int):
             Status.SUBMITTED, Status.RESUBMITTED) and policies.can_review(request.user, app),
         "transitions": app.transitions.select_related("actor"), "documents": app.documents.all(),
         # what the reviewer typed stays on the page when it was refused
-        "population_text": request.POST.get("population_where", "") if failed and request.POST.get("action") == "population"
-        else bl.population_text(app.population_where)})
+        "population_text": request.POST.get("population_where", "")
+        if failed and request.POST.get("action") == "population" else bl.population_text(app.population_where)})
 
 
 def _decide_rows(request, app) -> dict:

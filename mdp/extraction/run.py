@@ -126,17 +126,18 @@ def _population(spec: Spec, warehouse: Warehouse, months) -> str:
         for cond in spec.where)
 
 
-def _source(spec: Spec, warehouse: Warehouse, part: Part, population: str = "") -> str:
+def _source(spec: Spec, warehouse: Warehouse, part: Part, population: str | None = None) -> str:
     """FROM of a part: its register's months, restricted to the population by semi joins.
 
     Semi joins on (person, month), not correlated EXISTS: DuckDB builds one hash
     table of the population and probes it (measured 2 to 3 times faster over two
-    years of a million persons). `population` names a table holding it already.
+    years of a million persons). `population`: SQL of it found already (default:
+    found here, for the part's months).
     """
     source = f"FROM {_scan(warehouse, part.register, part.months)} AS t"
     if not spec.where:
         return source
-    population = f"SELECT * FROM {population}" if population else _population(spec, warehouse, part.months)
+    population = population or _population(spec, warehouse, part.months)
     link = person_link(part.register)
     if link is None:
         return (f"{source} SEMI JOIN ({population}) AS p "
@@ -191,10 +192,10 @@ def _update_maps(con, spec: Spec, warehouse: Warehouse, slug: str) -> tuple[dict
     One scan per register over all the specification's months (not one per file):
     DuckDB then reads the month files in parallel; the population is found once.
     """
-    population = ""
+    population = None
     if spec.where:
-        population = "population"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {population} AS {_population(spec, warehouse, spec.months)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE population AS {_population(spec, warehouse, spec.months)}")
+        population = "SELECT * FROM population"
     sources: dict[str, list[str]] = {}
     for reg in spec.registers:
         whole = Part(reg.name, tuple(spec.months), "")

@@ -8,9 +8,9 @@ project's pseudonyms from the id maps, which a worker loads once as hash indexes
 the rows are put in an order that depends on their values only.
 
 The .dta writer is pandas' `DataFrame.to_stata` (format 118, UTF-8), chosen by
-measurement: on a 1-million-row frame with value labels it wrote in 1.3 s where
-`pyreadstat.write_dta` took 3.5 s (benchmarks/extract.py prints the comparison
-again). Its files read back with pyreadstat, R's haven and Stata. Parquet and CSV
+measurement: on a month of individuals (757,000 rows, value labels) it writes 2.3
+to 3 times faster than `pyreadstat.write_dta` (benchmarks/extract.py prints the
+comparison at each run). Its files read back with pyreadstat, R's haven and Stata. Parquet and CSV
 are written by DuckDB from the same final frame.
 """
 
@@ -140,9 +140,10 @@ def _in_order(frame: pd.DataFrame, period: str, ids: list[str]) -> pd.DataFrame:
         order = slots[slots >= 0]
         unique = len(order) == len(frame)
     else:
-        order = np.argsort(periods << 32 | first)
-        key = (periods << 32 | first)[order]
-        unique = not (key[1:] == key[:-1]).any()
+        key = periods << 32 | first
+        order = np.argsort(key)
+        ordered = key[order]
+        unique = not (ordered[1:] == ordered[:-1]).any()
     if unique:
         return frame.take(order).reset_index(drop=True)
     keys = [period, *ids]
@@ -158,8 +159,8 @@ def final_frame(job: PartJob) -> pd.DataFrame:
         frame[column] = maps[kind].pseudonyms(frame[column], column)
     # Texts (codes such as countries and places) travel as categories (coded ones leave DuckDB as such, see
     # mdp.extraction.run): reordering then moves small integers, and each row of the result points to one
-    # shared string. Reordered one-per-row strings lie scattered in
-    # memory, and the Stata writer's passes over them ran 1.6 times slower (0.78 s against 1.25 s a month).
+    # shared string. Reordered one-per-row strings lie scattered in memory, and the Stata writer's passes
+    # over them ran 1.6 times slower (1.25 s against 0.78 s a month).
     texts = [o.file_name for o in job.outputs if o.kind == "string"]
     frame[texts] = frame[texts].astype("category")
     frame = _in_order(frame, job.outputs[0].file_name, [column for column, _ in job.ids])

@@ -2,8 +2,8 @@
 
 NativeAuthenticator checks the password and the second factor; this subclass
 accepts codes of the adjacent time steps (NativeAuthenticator takes the current
-one only) and adds what the registry knows: a disabled account cannot log in, and an account
-disabled while logged in is logged out at its next request after
+one only) and adds what the registry knows: a disabled account cannot log in,
+and an account disabled while logged in is logged out at its next request after
 `auth_refresh_age` seconds. Admin rights come from the registry. Every login and
 failed login is written to the audit trail.
 """

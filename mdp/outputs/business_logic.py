@@ -206,17 +206,8 @@ def _carry_approvals(request: ReleaseRequest) -> None:
         if file.decision(previous) != Decision.APPROVED or any(v.sha256 != file.sha256 for v in votes):
             continue
         for old in votes:
-            Review.objects.create(file=file, checker=old.checker, round=request.round, vote=old.vote,
-                                  comment=old.comment, visibility=old.visibility, sha256=old.sha256,
-                                  carried_from=previous)
-            trail.record(old.checker.username, Action.OUTPUT_VOTED, request.project.slug, request=request.pk,
-                         path=file.relpath, sha256=file.sha256, vote=old.vote, round=request.round,
-                         visibility=old.visibility, carried_from=previous)
-    done = completed_reviews(request)  # every file carried: the reviews are in already
-    if done >= 1:
-        _move(CARRIED, request, S.PARTIALLY_REVIEWED, Owner.SYSTEM)
-    if done >= 2:
-        _move(CARRIED, request, S.REVIEWED, Owner.SYSTEM)
+            _cast(file, old.checker, Vote(old.vote), old.comment, Visibility(old.visibility), carried_from=previous)
+    _advance(CARRIED, request, Owner.SYSTEM)  # every file carried: the reviews are in already
 
 
 def _check_withdraw(user, request: ReleaseRequest) -> None:
@@ -250,18 +241,30 @@ def vote(user, file: RequestFile, decision: Vote, comment: str = "",
     policies.check_can_vote(user, file)
     _check_turn(request, Owner.CHECKER, "reviewed")
     with transaction.atomic():
-        review = Review.objects.create(file=file, checker=user, round=request.round, vote=Vote(decision),
-                                       comment=comment.strip(), visibility=Visibility(visibility),
-                                       sha256=file.sha256)
-        trail.record(user.username, Action.OUTPUT_VOTED, request.project.slug, request=request.pk,
-                     path=file.relpath, sha256=file.sha256, vote=review.vote, round=request.round,
-                     visibility=review.visibility)
-        done = completed_reviews(request)
-        if done >= 1 and request.status == S.SUBMITTED:
-            _move(user.username, request, S.PARTIALLY_REVIEWED, Owner.CHECKER)
-        if done >= 2 and request.status == S.PARTIALLY_REVIEWED:
-            _move(user.username, request, S.REVIEWED, Owner.CHECKER)
+        review = _cast(file, user, Vote(decision), comment.strip(), Visibility(visibility))
+        _advance(user.username, request, Owner.CHECKER)
     return review
+
+
+def _cast(file: RequestFile, checker, vote_: Vote, comment: str, visibility: Visibility,
+          carried_from: int | None = None) -> Review:
+    """Store one vote on the file's current snapshot in the request's round, and audit it."""
+    request = file.request
+    review = Review.objects.create(file=file, checker=checker, round=request.round, vote=vote_, comment=comment,
+                                   visibility=visibility, sha256=file.sha256, carried_from=carried_from)
+    trail.record(checker.username, Action.OUTPUT_VOTED, request.project.slug, request=request.pk,
+                 path=file.relpath, sha256=file.sha256, vote=review.vote, round=request.round,
+                 visibility=review.visibility, **({"carried_from": carried_from} if carried_from else {}))
+    return review
+
+
+def _advance(actor: str, request: ReleaseRequest, by: Owner) -> None:
+    """Partially reviewed once one checker has voted on every file, reviewed once two have."""
+    done = completed_reviews(request)
+    if done >= 1 and request.status == S.SUBMITTED:
+        _move(actor, request, S.PARTIALLY_REVIEWED, by)
+    if done >= 2 and request.status == S.PARTIALLY_REVIEWED:
+        _move(actor, request, S.REVIEWED, by)
 
 
 @_refusals_recorded("return")
